@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# virtstack: the one entry point. 'make help' lists the targets.
+
+BUILD         ?= $(CURDIR)/build
+KSRC          ?=
+EXTRA         ?=
+JOBS          ?= $(shell nproc)
+GUEST_TIMEOUT ?= 1200
+BASELINE      ?=
+
+ifeq ($(BASELINE),1)
+MODE := baseline
+else
+MODE := stack
+endif
+TREE := $(BUILD)/$(MODE)
+H    := tools/testing/virtstack
+
+export VS_TOP := $(CURDIR)
+export BUILD KSRC EXTRA JOBS GUEST_TIMEOUT MODE
+
+.PHONY: all test check kunit run vm bench prepare build initramfs apply series \
+	check-bisect clean help
+
+# make: prepare the tree, build, boot, load the modules, run every KUnit
+# suite and guest test, print the verdict.
+all test:
+	@$(H)/run.sh guest
+
+# make check: what CI runs. Static checks, kunit.py, then the guest run.
+check:
+	@$(H)/run.sh static kunit guest
+
+kunit:
+	@$(H)/run.sh kunit
+
+# make run EXTRA="prog script ...": the guest run plus the user's programs,
+# whose exit status counts in the verdict.
+run:
+	@test -n "$(EXTRA)" || { echo "virtstack: make run needs EXTRA=<program or script>"; exit 1; }
+	@$(H)/run.sh guest
+
+vm: build initramfs
+	@$(H)/boot.sh $(TREE) shell
+
+bench:
+	@$(H)/bench.sh
+
+prepare:
+	@$(H)/prepare.sh $(MODE) $(TREE)
+
+build: prepare
+	@$(H)/build.sh $(TREE)
+
+initramfs: build
+	@$(H)/mkinitramfs.sh $(TREE)
+
+# make apply KSRC=/path: the stack applied in place to the user's tree.
+apply:
+	@$(H)/export.sh apply
+
+# make series OUT=dir: the stack as a git format-patch series with a cover letter.
+series:
+	@$(H)/export.sh series $(OUT)
+
+# Builds the tree after each patch of the series in turn.
+check-bisect:
+	@$(H)/export.sh bisect
+
+clean:
+	rm -rf $(BUILD)
+
+help:
+	@echo 'make                 build the patched 6.12 kernel, boot it, run every suite, print the verdict'
+	@echo 'make check           checkpatch/sparse, kunit.py, then the guest run (what .ci/run calls)'
+	@echo 'make kunit           kunit.py run with the stack kunitconfig only'
+	@echo 'make run EXTRA=f     the guest run plus your own program(s) or script(s) in the guest'
+	@echo 'make vm              an interactive shell in the patched guest'
+	@echo 'make bench           benchmarks, baseline vs stack, A B A B, medians and ratios'
+	@echo 'make BASELINE=1 ...  the same on unpatched 6.12 (same config and harness)'
+	@echo 'make apply KSRC=d    apply the stack in place to your 6.12.y tree'
+	@echo 'make series OUT=d    export the stack as a git format-patch series'
+	@echo 'make check-bisect    build after each patch in turn'
+	@echo 'make clean           remove $(BUILD)'
+	@echo 'Variables: KSRC= (6.12.y tree; default Debian linux-source-6.12), BUILD=, JOBS=,'
+	@echo '           GUEST_TIMEOUT= (seconds), EXTRA=, BASELINE=1'

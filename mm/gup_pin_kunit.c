@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for FOLL_PIN accounting.
+ *
+ * Every user of pin_user_pages*() and iov_iter_extract_pages() relies on
+ * the same rules: a pin adds GUP_PIN_COUNTING_BIAS to a small folio's
+ * reference count, makes folio_maybe_dma_pinned() true and is counted in
+ * nr_foll_pin_acquired, its release in nr_foll_pin_released; a FOLL_GET
+ * reference and a pin of the shared zero page show in none of these, and
+ * kernel iterators are extracted without taking references at all.
+ *
+ * The tests work on anonymous memory of a KUnit-owned mm (kunit_vm_mmap())
+ * and read the node counters exactly, per-CPU deltas included, so the
+ * deltas they assert are exact. Pins still held when a test fails are
+ * released by a KUnit action.
+ */
+#include <kunit/test.h>
+#include <linux/bvec.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/nodemask.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
+#include <linux/vmstat.h>
+
+#define NR_TEST_PAGES	8
+
+struct pin_counts {
+	long acquired;
+	long released;
+};
+
+/* Pins a test holds; released by an action if the test stops early. */
+struct held_pins {
+	struct page *pages[NR_TEST_PAGES];
+	int nr;
+};
+
+static long node_stat_exact(enum node_stat_item item)
+{
+	long sum = atomic_long_read(&vm_node_stat[item]);
+	int nid, cpu;
+
+	for_each_online_node(nid) {
+		struct pglist_data *pgdat = NODE_DATA(nid);
+
+		for_each_possible_cpu(cpu)
+			sum += per_cpu_ptr(pgdat->per_cpu_nodestats, cpu)->vm_node_stat_diff[item];
+	}
+	return sum;
+}
+
+/*
+ * The vmstat worker may fold a per-CPU delta into the global counter while
+ * we sum; read until two rounds agree.
+ */
+static struct pin_counts pin_counts_read(void)
+{
+	struct pin_counts a, b;
+	int tries = 10;
+
+	b.acquired = node_stat_exact(NR_FOLL_PIN_ACQUIRED);
+	b.released = node_stat_exact(NR_FOLL_PIN_RELEASED);
+	do {
+		a = b;
+		b.acquired = node_stat_exact(NR_FOLL_PIN_ACQUIRED);
+		b.released = node_stat_exact(NR_FOLL_PIN_RELEASED);
+	} while ((a.acquired != b.acquired || a.released != b.released) && --tries);
+	return b;
+}
+
+#define EXPECT_PIN_DELTA(test, before, acq, rel) do {				\
+	struct pin_counts __now = pin_counts_read();				\
+	KUNIT_EXPECT_EQ_MSG(test, __now.acquired - (before).acquired, (long)(acq), \
+			    "nr_foll_pin_acquired delta");			\
+	KUNIT_EXPECT_EQ_MSG(test, __now.released - (before).released, (long)(rel), \
+			    "nr_foll_pin_released delta");			\
+} while (0)
+
+static void held_pins_release(void *data)
+{
+	struct held_pins *held = data;
+
+	unpin_user_pages(held->pages, held->nr);
+	held->nr = 0;
+}
+
+static struct held_pins *held_pins_alloc(struct kunit *test)
+{
+	struct held_pins *held = kunit_kzalloc(test, sizeof(*held), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, held);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, held_pins_release, held), 0);
+	return held;
+}
+
+/* Maps @nr anonymous pages in the test's mm; writes them unless @prot lacks PROT_WRITE. */
+static unsigned long map_user_pages(struct kunit *test, int nr, unsigned long prot)
+{
+	unsigned long addr;
+
+	addr = kunit_vm_mmap(test, NULL, 0, nr * PAGE_SIZE, prot,
+			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_NE_MSG(test, addr, 0, "could not create a user mm");
+	KUNIT_ASSERT_LT_MSG(test, addr, (unsigned long)TASK_SIZE, "vm_mmap failed");
+	if (prot & PROT_WRITE)
+		KUNIT_ASSERT_EQ(test, clear_user((void __user *)addr, nr * PAGE_SIZE), 0);
+	return addr;
+}
+
+/* Takes plain references on the pages so their counts can be compared. */
+static void get_user_pages_ref(struct kunit *test, unsigned long addr, int nr,
+			       struct page **pages)
+{
+	KUNIT_ASSERT_EQ(test, get_user_pages_fast(addr, nr, FOLL_WRITE, pages), nr);
+}
+
+static void put_pages(void *data)
+{
+	struct page **pages = data;
+	int i;
+
+	for (i = 0; i < NR_TEST_PAGES; i++)
+		if (pages[i])
+			put_page(pages[i]);
+}
+
+static struct page **ref_pages_alloc(struct kunit *test)
+{
+	struct page **pages = kunit_kcalloc(test, NR_TEST_PAGES, sizeof(*pages), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, put_pages, pages), 0);
+	return pages;
+}
+
+static void pin_fast_counts_each_page(struct kunit *test)
+{
+	unsigned long addr = map_user_pages(test, NR_TEST_PAGES, PROT_READ | PROT_WRITE);
+	struct page **ref = ref_pages_alloc(test);
+	struct held_pins *held = held_pins_alloc(test);
+	int refs[NR_TEST_PAGES];
+	struct pin_counts before;
+	int i;
+
+	get_user_pages_ref(test, addr, NR_TEST_PAGES, ref);
+	for (i = 0; i < NR_TEST_PAGES; i++)
+		refs[i] = page_ref_count(ref[i]);
+
+	before = pin_counts_read();
+	held->nr = pin_user_pages_fast(addr, NR_TEST_PAGES, FOLL_WRITE, held->pages);
+	KUNIT_ASSERT_EQ(test, held->nr, NR_TEST_PAGES);
+	EXPECT_PIN_DELTA(test, before, NR_TEST_PAGES, 0);
+
+	for (i = 0; i < NR_TEST_PAGES; i++) {
+		struct folio *folio = page_folio(held->pages[i]);
+
+		KUNIT_EXPECT_PTR_EQ(test, held->pages[i], ref[i]);
+		KUNIT_EXPECT_TRUE(test, folio_maybe_dma_pinned(folio));
+		if (!folio_test_large(folio))
+			KUNIT_EXPECT_EQ(test, page_ref_count(ref[i]),
+					refs[i] + (int)GUP_PIN_COUNTING_BIAS);
+	}
+
+	before = pin_counts_read();
+	held_pins_release(held);
+	EXPECT_PIN_DELTA(test, before, 0, NR_TEST_PAGES);
+	for (i = 0; i < NR_TEST_PAGES; i++) {
+		KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(page_folio(ref[i])));
+		KUNIT_EXPECT_EQ(test, page_ref_count(ref[i]), refs[i]);
+	}
+}
+
+static void get_fast_takes_refs_not_pins(struct kunit *test)
+{
+	unsigned long addr = map_user_pages(test, NR_TEST_PAGES, PROT_READ | PROT_WRITE);
+	struct page **ref = ref_pages_alloc(test);
+	struct page **got = ref_pages_alloc(test);
+	int refs[NR_TEST_PAGES];
+	struct pin_counts before;
+	int i;
+
+	get_user_pages_ref(test, addr, NR_TEST_PAGES, ref);
+	for (i = 0; i < NR_TEST_PAGES; i++)
+		refs[i] = page_ref_count(ref[i]);
+
+	before = pin_counts_read();
+	get_user_pages_ref(test, addr, NR_TEST_PAGES, got);
+	EXPECT_PIN_DELTA(test, before, 0, 0);
+	for (i = 0; i < NR_TEST_PAGES; i++) {
+		KUNIT_EXPECT_PTR_EQ(test, got[i], ref[i]);
+		KUNIT_EXPECT_EQ(test, page_ref_count(ref[i]), refs[i] + 1);
+		KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(page_folio(ref[i])));
+	}
+}
+
+static void pin_zero_page_is_not_counted(struct kunit *test)
+{
+	unsigned long addr = map_user_pages(test, NR_TEST_PAGES, PROT_READ);
+	struct held_pins *held = held_pins_alloc(test);
+	struct pin_counts before;
+	int i;
+
+	/* Never written: a read pin maps and returns the shared zero page. */
+	before = pin_counts_read();
+	held->nr = pin_user_pages_fast(addr, NR_TEST_PAGES, 0, held->pages);
+	KUNIT_ASSERT_EQ(test, held->nr, NR_TEST_PAGES);
+	for (i = 0; i < NR_TEST_PAGES; i++)
+		KUNIT_EXPECT_TRUE(test, is_zero_page(held->pages[i]));
+	EXPECT_PIN_DELTA(test, before, 0, 0);
+
+	held_pins_release(held);
+	EXPECT_PIN_DELTA(test, before, 0, 0);
+}
+
+static void extract_ubuf_pins_each_page(struct kunit *test)
+{
+	unsigned long addr = map_user_pages(test, NR_TEST_PAGES, PROT_READ | PROT_WRITE);
+	struct held_pins *held = held_pins_alloc(test);
+	size_t len = NR_TEST_PAGES * PAGE_SIZE - 200;
+	struct page **pages = held->pages;
+	struct pin_counts before;
+	struct iov_iter iter;
+	size_t offset;
+	ssize_t got;
+	int i;
+
+	iov_iter_ubuf(&iter, ITER_DEST, (void __user *)addr + 100, len);
+	KUNIT_EXPECT_TRUE(test, iov_iter_extract_will_pin(&iter));
+
+	before = pin_counts_read();
+	got = iov_iter_extract_pages(&iter, &pages, len, NR_TEST_PAGES, 0, &offset);
+	KUNIT_ASSERT_EQ(test, got, (ssize_t)len);
+	held->nr = NR_TEST_PAGES;
+	KUNIT_EXPECT_EQ(test, offset, 100);
+	KUNIT_EXPECT_EQ(test, iov_iter_count(&iter), 0);
+	EXPECT_PIN_DELTA(test, before, NR_TEST_PAGES, 0);
+	for (i = 0; i < NR_TEST_PAGES; i++)
+		KUNIT_EXPECT_TRUE(test, folio_maybe_dma_pinned(page_folio(pages[i])));
+
+	held_pins_release(held);
+	EXPECT_PIN_DELTA(test, before, NR_TEST_PAGES, NR_TEST_PAGES);
+}
+
+static void free_test_page(void *page)
+{
+	__free_page(page);
+}
+
+static void extract_bvec_takes_no_ref(struct kunit *test)
+{
+	struct bio_vec bv[NR_TEST_PAGES];
+	struct page *src[NR_TEST_PAGES], *out[NR_TEST_PAGES], **pages = out;
+	int refs[NR_TEST_PAGES];
+	struct pin_counts before;
+	struct iov_iter iter;
+	size_t offset;
+	ssize_t got;
+	int i;
+
+	for (i = 0; i < NR_TEST_PAGES; i++) {
+		src[i] = alloc_page(GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, src[i]);
+		KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_test_page, src[i]), 0);
+		bvec_set_page(&bv[i], src[i], PAGE_SIZE, 0);
+		refs[i] = page_ref_count(src[i]);
+	}
+	iov_iter_bvec(&iter, ITER_SOURCE, bv, NR_TEST_PAGES, NR_TEST_PAGES * PAGE_SIZE);
+	KUNIT_EXPECT_FALSE(test, iov_iter_extract_will_pin(&iter));
+
+	before = pin_counts_read();
+	/* A bvec iterator yields at most one segment per call. */
+	for (i = 0; i < NR_TEST_PAGES; i++) {
+		pages = &out[i];
+		got = iov_iter_extract_pages(&iter, &pages, PAGE_SIZE, 1, 0, &offset);
+		KUNIT_ASSERT_EQ(test, got, (ssize_t)PAGE_SIZE);
+		KUNIT_EXPECT_EQ(test, offset, 0);
+		KUNIT_EXPECT_PTR_EQ(test, out[i], src[i]);
+	}
+	KUNIT_EXPECT_EQ(test, iov_iter_count(&iter), 0);
+	EXPECT_PIN_DELTA(test, before, 0, 0);
+	for (i = 0; i < NR_TEST_PAGES; i++) {
+		KUNIT_EXPECT_EQ(test, page_ref_count(src[i]), refs[i]);
+		KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(page_folio(src[i])));
+	}
+}
+
+static struct kunit_case gup_pin_test_cases[] = {
+	KUNIT_CASE(pin_fast_counts_each_page),
+	KUNIT_CASE(get_fast_takes_refs_not_pins),
+	KUNIT_CASE(pin_zero_page_is_not_counted),
+	KUNIT_CASE(extract_ubuf_pins_each_page),
+	KUNIT_CASE(extract_bvec_takes_no_ref),
+	{}
+};
+
+static struct kunit_suite gup_pin_test_suite = {
+	.name = "gup_pin",
+	.test_cases = gup_pin_test_cases,
+};
+kunit_test_suite(gup_pin_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests for FOLL_PIN accounting");
+MODULE_LICENSE("GPL");

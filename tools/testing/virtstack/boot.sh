@@ -1,0 +1,52 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# boot.sh DIR test|shell: boots DIR's kernel and initramfs under qemu (TCG)
+# with the guest's real devices: a scratch virtio-blk disk, a virtio-9p share
+# of DIR/share and a virtio-balloon with free page reporting.
+#   test   kernel log to DIR/run/console.log, the init's report to
+#          DIR/run/results.log; killed after GUEST_TIMEOUT seconds.
+#   shell  an interactive shell on this terminal (make vm).
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+dir=$1
+mode=$2
+run=$dir/run
+timeout=${GUEST_TIMEOUT:-1200}
+kernel=$dir/obj/arch/x86/boot/bzImage
+
+need qemu-system-x86_64 qemu-system-x86
+[ -f "$kernel" ] || die "no kernel at $kernel: build it first ('make build')"
+mkdir -p "$run" "$dir/share"
+rm -f "$run/console.log" "$run/results.log" "$run/rc"
+[ -f "$dir/disk.img" ] || truncate -s 64M "$dir/disk.img"
+
+set -- -machine pc -cpu max -smp 2 -m "${GUEST_MEM:-2048}" -no-reboot \
+	-kernel "$kernel" -initrd "$dir/initramfs.cpio.gz" \
+	-drive "file=$dir/disk.img,if=none,format=raw,id=vd0" \
+	-device virtio-blk-pci,drive=vd0 \
+	-fsdev "local,id=fs0,path=$dir/share,security_model=none" \
+	-device virtio-9p-pci,fsdev=fs0,mount_tag=vshare \
+	-device virtio-balloon-pci,free-page-reporting=on
+cmdline="console=ttyS0 panic=-1 ${GUEST_CMDLINE:-}"
+
+if [ "$mode" = shell ]; then
+	info "qemu-system-x86_64 $*"
+	exec qemu-system-x86_64 "$@" -nographic -append "$cmdline virtstack.mode=shell"
+fi
+
+info "guest log: $run/console.log (killed after ${timeout}s)"
+{
+	timeout -k 10 "$timeout" qemu-system-x86_64 "$@" -display none -monitor none \
+		-serial "file:$run/console.log" -serial stdio \
+		-append "$cmdline virtstack.mode=test" < /dev/null
+	echo $? > "$run/rc"
+} | tr -d '\r' | tee "$run/results.log" | sed -n 's/^@@VS progress /  guest: /p'
+rc=$(cat "$run/rc")
+case "$rc" in
+0) ;;
+124|137) warn "the guest did not finish within ${timeout}s and was killed (GUEST_TIMEOUT= to change)" ;;
+*) warn "qemu exited with status $rc" ;;
+esac
+exit 0

@@ -1,0 +1,56 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# mkinitramfs.sh DIR: DIR/initramfs.cpio.gz from Debian's static busybox, the
+# guest init, the modules in DIR/modules, the stack's guest test programs
+# (tools/testing/selftests/virtstack/*.c, linked statically) and the user's
+# EXTRA programs or scripts.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+dir=$1
+src=$dir/src
+root=$dir/initramfs
+
+need cpio cpio
+need gzip gzip
+need readelf binutils
+bb=$(command -v busybox || true)
+[ -n "$bb" ] || die "busybox not found: install it with 'apt-get install busybox-static'"
+readelf -d "$bb" 2>/dev/null | grep -q NEEDED &&
+	die "$bb is linked dynamically: install 'busybox-static' ('apt-get install busybox-static')"
+[ -f /usr/lib/x86_64-linux-gnu/libc.a ] ||
+	die "static libc missing for the guest programs: 'apt-get install libc6-dev'"
+
+rm -rf "$root"
+mkdir -p "$root/bin" "$root/dev" "$root/proc" "$root/sys" "$root/tmp" "$root/mnt" \
+	"$root/lib" "$root/virtstack/tests" "$root/virtstack/extra"
+cp "$bb" "$root/bin/busybox"
+ln -s busybox "$root/bin/sh"
+cp "$VS_HARNESS/guest/init" "$root/init"
+chmod +x "$root/init"
+cp -a "$dir/modules/lib/modules" "$root/lib/"
+
+# Guest test programs: kselftest harness, static.
+for c in "$VS_TOP"/tools/testing/selftests/virtstack/*.c; do
+	[ -f "$c" ] || continue
+	t=$(basename "$c" .c)
+	gcc -static -O2 -Wall -Werror -D_GNU_SOURCE -I"$src/tools/testing/selftests" \
+		-o "$root/virtstack/tests/$t" "$c" ||
+		die "guest test $c does not build"
+done
+
+# The user's own programs: EXTRA is a space-separated list of files.
+for x in ${EXTRA:-}; do
+	[ -f "$x" ] || die "EXTRA=$x: no such file"
+	cp "$x" "$root/virtstack/extra/"
+	chmod +x "$root/virtstack/extra/${x##*/}"
+	case "$(head -c 4 "$x")" in
+	"$(printf '\177ELF')")
+		readelf -d "$x" 2>/dev/null | grep -q NEEDED &&
+			die "EXTRA=$x is linked dynamically; the guest has no libc: build it with -static" ;;
+	esac
+done
+
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) | gzip -1 > "$dir/initramfs.cpio.gz"
+info "initramfs: $dir/initramfs.cpio.gz ($(du -h "$dir/initramfs.cpio.gz" | cut -f1))"

@@ -1,0 +1,99 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# run.sh STAGE...: the harness driver behind 'make' and 'make check'.
+# Stages, run in the order given, each as numbered steps:
+#   static  checkpatch.pl --strict on every patch and new file
+#   kunit   tools/testing/kunit/kunit.py run with the stack's kunitconfig
+#   guest   prepare the tree, build, sparse/W=1 on what the stack touches
+#           (with 'static'), initramfs, boot the guest, read the verdict
+# Every stage leaves result rows in $BUILD/results; the summary prints them
+# and the closing "N passed, N failed" line, and fails on any failure.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+BUILD=${BUILD:-$VS_TOP/build}
+MODE=${MODE:-stack}
+TREE=$BUILD/$MODE
+results=$BUILD/results
+rm -rf "$results"
+mkdir -p "$results"
+
+has()
+{
+	case " $STAGES " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
+STAGES=" $* "
+total=0
+{ has kunit || has guest; } && total=$((total + 1))	# prepare
+has static && total=$((total + 1))			# checkpatch
+has static && has guest && total=$((total + 1))		# sparse, after the build
+has kunit && total=$((total + 1))
+has guest && total=$((total + 4))			# build, initramfs, boot, verdict
+n=0
+next()
+{
+	n=$((n + 1))
+	step "$n" "$total" "$1"
+}
+
+row()
+{
+	printf '%s\t%s\t%s\t%s\n' "$2" "$3" "$4" "$5" >> "$results/$1.tsv"
+}
+
+prepared=
+prepare()
+{
+	[ -n "$prepared" ] && return 0
+	next "preparing the $MODE tree (${KSRC:-Debian linux-source-6.12})"
+	if "$VS_HARNESS/prepare.sh" "$MODE" "$TREE"; then
+		prepared=ok
+		return 0
+	fi
+	prepared=failed
+	row 00-prepare "prepare: $MODE tree" 0 1 0
+	return 1
+}
+
+if has static; then
+	next "checkpatch.pl --strict on patches and new files"
+	"$VS_HARNESS/static.sh" checkpatch "$results/10-checkpatch.tsv" ||
+		row 10-checkpatch "checkpatch: could not run" 0 1 0
+fi
+
+if has kunit && prepare; then
+	next "kunit.py run --arch=x86_64 (log: $BUILD/kunit.log)"
+	"$VS_HARNESS/kunit.sh" "$TREE/src" "$results/20-kunit.tsv" ||
+		[ -s "$results/20-kunit.tsv" ] || row 20-kunit "kunit.py: run" 0 1 0
+fi
+
+if has guest && prepare; then
+	next "building the $MODE kernel and modules"
+	if "$VS_HARNESS/build.sh" "$TREE"; then
+		row 30-build "build: $MODE kernel and modules" 1 0 0
+		if has static; then
+			next "sparse and W=1 on the files the stack adds or patches"
+			"$VS_HARNESS/static.sh" sparse "$results/31-sparse.tsv" "$TREE" ||
+				row 31-sparse "sparse: could not run" 0 1 0
+		fi
+		next "building the initramfs"
+		if "$VS_HARNESS/mkinitramfs.sh" "$TREE"; then
+			next "booting the guest under qemu (TCG), loading modules, running tests"
+			"$VS_HARNESS/boot.sh" "$TREE" test
+			next "reading the guest's verdict"
+			"$VS_HARNESS/verdict.sh" "$TREE" "$results/40-guest.tsv"
+			info "full guest log: $TREE/run/console.log"
+		else
+			row 35-initramfs "initramfs" 0 1 0
+		fi
+	else
+		row 30-build "build: $MODE kernel and modules" 0 1 0
+	fi
+fi
+
+set -- "$results"/*.tsv
+[ -f "$1" ] || { echo "nothing ran"; echo "0 passed, 1 failed"; exit 1; }
+exec "$VS_HARNESS/summary.sh" "$@"

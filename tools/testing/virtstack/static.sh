@@ -1,0 +1,72 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# static.sh checkpatch OUT       checkpatch.pl --strict on every patch of the
+#                                series and every new C file (kernel and guest)
+# static.sh sparse OUT TREE      sparse (C=2) and W=1 on every compiled file the
+#                                stack adds or patches, in TREE's build
+# One result row per file in OUT.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+what=$1
+out=$2
+: > "$out"
+
+row()
+{
+	printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >> "$out"
+}
+
+# The kernel tree's scripts: the prepared stack tree, or KSRC's.
+ksrc=${3:-$VS_TOP/build/stack}/src
+[ -f "$ksrc/scripts/checkpatch.pl" ] || ksrc=${KSRC:-}
+[ -n "$ksrc" ] && [ -f "$ksrc/scripts/checkpatch.pl" ] ||
+	die "no kernel tree with scripts/checkpatch.pl yet: run 'make prepare' first"
+
+case "$what" in
+checkpatch)
+	need perl perl
+	cd "$VS_TOP"
+	files=$( (vs_series | sed 's|^|patches/|'; vs_overlay | grep -E '\.[ch]$') )
+	for f in $files; do
+		case "$f" in
+		*.patch) args= ;;
+		*) args=-f ;;
+		esac
+		if log=$(perl "$ksrc/scripts/checkpatch.pl" --strict --no-tree --quiet \
+				--ignore FILE_PATH_CHANGES $args "$f" 2>&1); then
+			row "checkpatch: $f" 1 0 0
+		else
+			printf '%s\n' "$log" | head -n 30 | sed 's/^/  /'
+			row "checkpatch: $f" 0 1 0
+		fi
+	done
+	;;
+sparse)
+	need sparse sparse
+	tree=$3
+	obj=$tree/obj
+	cd "$VS_TOP"
+	files=$( (vs_series | while read -r p; do
+			sed -n 's|^+++ b/||p' "patches/$p"
+		done; vs_overlay) | grep -E '^[^/]+/.*\.c$' | grep -v '^tools/' | LC_ALL=C sort -u)
+	for f in $files; do
+		o=${f%.c}.o
+		if [ ! -f "$obj/$o" ]; then
+			info "sparse: $f is not built in this configuration; not checked"
+			continue
+		fi
+		log=$(vs_kmake "$tree" C=2 W=1 "$o" 2>&1) || true
+		if printf '%s\n' "$log" | grep -E "(warning|error):" | grep -q "$f"; then
+			printf '%s\n' "$log" | grep -E "(warning|error):" | head -n 20 | sed 's/^/  /'
+			row "sparse/W=1: $f" 0 1 0
+		else
+			row "sparse/W=1: $f" 1 0 0
+		fi
+	done
+	;;
+*)
+	die "static.sh: unknown check '$what'"
+	;;
+esac
