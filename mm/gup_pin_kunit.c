@@ -69,13 +69,16 @@ static struct pin_counts pin_counts_read(void)
 	return b;
 }
 
-#define EXPECT_PIN_DELTA(test, before, acq, rel) do {				\
-	struct pin_counts __now = pin_counts_read();				\
-	KUNIT_EXPECT_EQ_MSG(test, __now.acquired - (before).acquired, (long)(acq), \
-			    "nr_foll_pin_acquired delta");			\
-	KUNIT_EXPECT_EQ_MSG(test, __now.released - (before).released, (long)(rel), \
-			    "nr_foll_pin_released delta");			\
-} while (0)
+static void expect_pin_delta(struct kunit *test, const struct pin_counts *before,
+			     long acquired, long released)
+{
+	struct pin_counts now = pin_counts_read();
+
+	KUNIT_EXPECT_EQ_MSG(test, now.acquired - before->acquired, acquired,
+			    "nr_foll_pin_acquired delta");
+	KUNIT_EXPECT_EQ_MSG(test, now.released - before->released, released,
+			    "nr_foll_pin_released delta");
+}
 
 static void held_pins_release(void *data)
 {
@@ -150,7 +153,7 @@ static void pin_fast_counts_each_page(struct kunit *test)
 	before = pin_counts_read();
 	held->nr = pin_user_pages_fast(addr, NR_TEST_PAGES, FOLL_WRITE, held->pages);
 	KUNIT_ASSERT_EQ(test, held->nr, NR_TEST_PAGES);
-	EXPECT_PIN_DELTA(test, before, NR_TEST_PAGES, 0);
+	expect_pin_delta(test, &before, NR_TEST_PAGES, 0);
 
 	for (i = 0; i < NR_TEST_PAGES; i++) {
 		struct folio *folio = page_folio(held->pages[i]);
@@ -164,7 +167,7 @@ static void pin_fast_counts_each_page(struct kunit *test)
 
 	before = pin_counts_read();
 	held_pins_release(held);
-	EXPECT_PIN_DELTA(test, before, 0, NR_TEST_PAGES);
+	expect_pin_delta(test, &before, 0, NR_TEST_PAGES);
 	for (i = 0; i < NR_TEST_PAGES; i++) {
 		KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(page_folio(ref[i])));
 		KUNIT_EXPECT_EQ(test, page_ref_count(ref[i]), refs[i]);
@@ -186,7 +189,7 @@ static void get_fast_takes_refs_not_pins(struct kunit *test)
 
 	before = pin_counts_read();
 	get_user_pages_ref(test, addr, NR_TEST_PAGES, got);
-	EXPECT_PIN_DELTA(test, before, 0, 0);
+	expect_pin_delta(test, &before, 0, 0);
 	for (i = 0; i < NR_TEST_PAGES; i++) {
 		KUNIT_EXPECT_PTR_EQ(test, got[i], ref[i]);
 		KUNIT_EXPECT_EQ(test, page_ref_count(ref[i]), refs[i] + 1);
@@ -207,10 +210,10 @@ static void pin_zero_page_is_not_counted(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, held->nr, NR_TEST_PAGES);
 	for (i = 0; i < NR_TEST_PAGES; i++)
 		KUNIT_EXPECT_TRUE(test, is_zero_page(held->pages[i]));
-	EXPECT_PIN_DELTA(test, before, 0, 0);
+	expect_pin_delta(test, &before, 0, 0);
 
 	held_pins_release(held);
-	EXPECT_PIN_DELTA(test, before, 0, 0);
+	expect_pin_delta(test, &before, 0, 0);
 }
 
 static void extract_ubuf_pins_each_page(struct kunit *test)
@@ -234,12 +237,12 @@ static void extract_ubuf_pins_each_page(struct kunit *test)
 	held->nr = NR_TEST_PAGES;
 	KUNIT_EXPECT_EQ(test, offset, 100);
 	KUNIT_EXPECT_EQ(test, iov_iter_count(&iter), 0);
-	EXPECT_PIN_DELTA(test, before, NR_TEST_PAGES, 0);
+	expect_pin_delta(test, &before, NR_TEST_PAGES, 0);
 	for (i = 0; i < NR_TEST_PAGES; i++)
 		KUNIT_EXPECT_TRUE(test, folio_maybe_dma_pinned(page_folio(pages[i])));
 
 	held_pins_release(held);
-	EXPECT_PIN_DELTA(test, before, NR_TEST_PAGES, NR_TEST_PAGES);
+	expect_pin_delta(test, &before, NR_TEST_PAGES, NR_TEST_PAGES);
 }
 
 static void free_test_page(void *page)
@@ -278,7 +281,7 @@ static void extract_bvec_takes_no_ref(struct kunit *test)
 		KUNIT_EXPECT_PTR_EQ(test, out[i], src[i]);
 	}
 	KUNIT_EXPECT_EQ(test, iov_iter_count(&iter), 0);
-	EXPECT_PIN_DELTA(test, before, 0, 0);
+	expect_pin_delta(test, &before, 0, 0);
 	for (i = 0; i < NR_TEST_PAGES; i++) {
 		KUNIT_EXPECT_EQ(test, page_ref_count(src[i]), refs[i]);
 		KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(page_folio(src[i])));
@@ -298,6 +301,7 @@ static struct kunit_suite gup_pin_test_suite = {
 	.name = "gup_pin",
 	.test_cases = gup_pin_test_cases,
 };
+
 kunit_test_suite(gup_pin_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for FOLL_PIN accounting");

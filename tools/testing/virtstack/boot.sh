@@ -1,11 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# boot.sh DIR test|shell: boots DIR's kernel and initramfs under qemu (TCG)
+# boot.sh DIR test|bench|shell: boots DIR's kernel and initramfs under qemu (TCG)
 # with the guest's real devices: a scratch virtio-blk disk, a virtio-9p share
 # of DIR/share and a virtio-balloon with free page reporting.
 #   test   kernel log to DIR/run/console.log, the init's report to
 #          DIR/run/results.log; killed after GUEST_TIMEOUT seconds.
+#   bench  the same, running the benchmarks only (make bench).
 #   shell  an interactive shell on this terminal (make vm).
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -40,7 +41,7 @@ info "guest log: $run/console.log (killed after ${timeout}s)"
 {
 	timeout -k 10 "$timeout" qemu-system-x86_64 "$@" -display none -monitor none \
 		-serial "file:$run/console.log" -serial stdio \
-		-append "$cmdline virtstack.mode=test" < /dev/null
+		-append "$cmdline virtstack.mode=$mode" < /dev/null
 	echo $? > "$run/rc"
 } | tr -d '\r' | tee "$run/results.log" | sed -n 's/^@@VS progress /  guest: /p'
 rc=$(cat "$run/rc")

@@ -13,7 +13,11 @@ dir=$1
 src=$dir/src
 obj=$dir/obj
 jobs=${JOBS:-$(nproc)}
-frags="$VS_HARNESS/configs/base.config $VS_HARNESS/configs/debug.config $VS_HARNESS/configs/kunit.config ${EXTRA_CONFIG:-}"
+# VS_FRAGS: fragment names in configs/ (make bench leaves out debug.config).
+frags=
+for f in ${VS_FRAGS:-base debug kunit}; do
+	frags="$frags $VS_HARNESS/configs/$f.config"
+done
 
 need gcc gcc
 need make make
@@ -52,6 +56,12 @@ if [ ! -f "$obj/.config" ] || [ "$(cat "$obj/config.sum" 2>/dev/null)" != "$frag
 	fi
 	echo "$fragsum" > "$obj/config.sum"
 fi
+
+# A suite whose dependencies this configuration lacks is not built: say so.
+for t in $(sed -n 's/^config \([A-Z0-9_]*_KUNIT_TEST\)$/\1/p' "$VS_TOP/Kconfig"); do
+	grep -Eq "^CONFIG_$t=(y|m)$" "$obj/.config" ||
+		warn "KUnit suite CONFIG_$t is not enabled in this configuration"
+done
 
 info "building bzImage and modules (-j$jobs, log: $obj/build.log)"
 if ! kmake bzImage modules > "$obj/build.log" 2>&1; then

@@ -38,6 +38,7 @@ need()
 # kversion DIR: prints VERSION.PATCHLEVEL.SUBLEVEL of the kernel tree in DIR
 kversion()
 {
+	[ -f "$1/Makefile" ] || return 0
 	awk -F' *= *' '
 		$1 == "VERSION" { v = $2 }
 		$1 == "PATCHLEVEL" { p = $2 }

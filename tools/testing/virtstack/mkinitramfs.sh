@@ -40,6 +40,17 @@ for c in "$VS_TOP"/tools/testing/selftests/virtstack/*.c; do
 		die "guest test $c does not build"
 done
 
+# Benchmarks, for make bench.
+if [ -n "${BENCH:-}" ]; then
+	mkdir -p "$root/virtstack/bench"
+	for c in "$VS_HARNESS"/bench/*.c; do
+		[ -f "$c" ] || continue
+		gcc -static -O2 -Wall -Werror -D_GNU_SOURCE \
+			-o "$root/virtstack/bench/$(basename "$c" .c)" "$c" ||
+			die "benchmark $c does not build"
+	done
+fi
+
 # The user's own programs: EXTRA is a space-separated list of files.
 for x in ${EXTRA:-}; do
 	[ -f "$x" ] || die "EXTRA=$x: no such file"

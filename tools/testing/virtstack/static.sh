@@ -27,19 +27,21 @@ ksrc=${3:-$VS_TOP/build/stack}/src
 case "$what" in
 checkpatch)
 	need perl perl
-	cd "$VS_TOP"
-	files=$( (vs_series | sed 's|^|patches/|'; vs_overlay | grep -E '\.[ch]$') )
+	# Run from the kernel tree: inside this git repository checkpatch
+	# would take a patch's path for a file of the tree.
+	files=$( (vs_series | sed "s|^|$VS_TOP/patches/|"; vs_overlay | grep -E '\.[ch]$' | sed "s|^|$VS_TOP/|") )
+	cd "$ksrc"
 	for f in $files; do
 		case "$f" in
 		*.patch) args= ;;
 		*) args=-f ;;
 		esac
-		if log=$(perl "$ksrc/scripts/checkpatch.pl" --strict --no-tree --quiet \
+		if log=$(perl "$ksrc/scripts/checkpatch.pl" --strict --quiet \
 				--ignore FILE_PATH_CHANGES $args "$f" 2>&1); then
-			row "checkpatch: $f" 1 0 0
+			row "checkpatch: ${f#"$VS_TOP"/}" 1 0 0
 		else
 			printf '%s\n' "$log" | head -n 30 | sed 's/^/  /'
-			row "checkpatch: $f" 0 1 0
+			row "checkpatch: ${f#"$VS_TOP"/}" 0 1 0
 		fi
 	done
 	;;

@@ -28,6 +28,10 @@ $1 == "@@VS" && $2 == "module" {
 	if ($4 == "ok") mok++; else { mfail++; printf "  module %s failed to load (modprobe: %s)\n", $3, $5 }
 	next
 }
+$1 == "@@VS" && $2 == "unload" {
+	if ($4 == "ok") uok++; else { ufail++; printf "  module %s could not be unloaded\n", $3 }
+	next
+}
 $1 == "@@VS" && $2 == "begin" { kind = $3; name = $4; p = f = s = 0; n = 0; next }
 $1 == "@@VS" && $2 == "end" {
 	rc = $5
@@ -51,7 +55,10 @@ kind != "" {
 	else p++
 }
 $1 == "@@VS" && $2 == "begin" { next }
-END { if (mok + mfail > 0) emit("modules: load (modprobe)", mok, mfail, 0) }
+END {
+	if (mok + mfail > 0) emit("modules: load (modprobe)", mok, mfail, 0)
+	if (uok + ufail > 0) emit("modules: unload (rmmod)", uok, ufail, 0)
+}
 ' "$res"
 
 # Did the guest finish?

@@ -41,7 +41,8 @@ static int read_pins(struct pins *p)
 	f = fopen("/proc/vmstat", "r");
 	if (!f)
 		return -1;
-	p->acquired = p->released = -1;
+	p->acquired = -1;
+	p->released = -1;
 	while (fscanf(f, "%63s %ld", name, &val) == 2) {
 		if (!strcmp(name, "nr_foll_pin_acquired"))
 			p->acquired = val;

@@ -1,0 +1,73 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench.sh: the benchmarks of bench/ on the baseline kernel (A) and the stack
+# kernel (B), both without the debug options, booted alternately A B A B
+# (ROUNDS pairs, default 2). Prints each metric's median per kernel and the
+# B/A ratio, and writes them as JSON to $BUILD/bench/results.json.
+# Benchmarks never pass or fail; a boot that reports nothing is an error.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+BUILD=${BUILD:-$VS_TOP/build}
+rounds=${ROUNDS:-2}
+out=$BUILD/bench
+mkdir -p "$out"
+rm -f "$out"/*.log
+
+n=0
+total=$((4 + 2 * rounds))
+for m in baseline stack; do
+	n=$((n + 1))
+	step "$n" "$total" "preparing the $m tree"
+	"$VS_HARNESS/prepare.sh" "$m" "$BUILD/$m"
+	d=$BUILD/bench-$m
+	mkdir -p "$d"
+	ln -sfn "$BUILD/$m/src" "$d/src"
+	cp "$BUILD/$m/stack.stamp" "$d/stack.stamp"
+	n=$((n + 1))
+	step "$n" "$total" "building the $m kernel (no debug options)"
+	VS_FRAGS="base kunit" "$VS_HARNESS/build.sh" "$d"
+	BENCH=1 "$VS_HARNESS/mkinitramfs.sh" "$d"
+done
+
+r=0
+while [ "$r" -lt "$rounds" ]; do
+	r=$((r + 1))
+	for m in baseline stack; do
+		n=$((n + 1))
+		step "$n" "$total" "round $r: benchmarks on the $m kernel"
+		"$VS_HARNESS/boot.sh" "$BUILD/bench-$m" bench
+		grep -q '^@@VS done' "$BUILD/bench-$m/run/results.log" ||
+			die "the $m guest did not finish its benchmarks; log: $BUILD/bench-$m/run/console.log"
+		grep '^BENCH ' "$BUILD/bench-$m/run/results.log" > "$out/$m-$r.log" ||
+			die "the $m guest reported no benchmark figures"
+	done
+done
+
+# metric, kernel, value, unit, direction -> medians and ratio.
+for f in "$out"/*-*.log; do
+	k=${f##*/}
+	k=${k%-*.log}
+	awk -v k="$k" '{ print $2, k, $3, $4, $5 }' "$f"
+done | sort -k1,1 -k2,2 -k3,3g | awk -v json="$out/results.json" '
+function median(arr, n) { return n % 2 ? arr[(n + 1) / 2] : (arr[n / 2] + arr[n / 2 + 1]) / 2 }
+{
+	key = $1 SUBSEP $2; v[key, ++cnt[key]] = $3; unit[$1] = $4; dir[$1] = $5
+	if (!($1 in seen)) { seen[$1] = 1; order[++nm] = $1 }
+}
+END {
+	printf "\n%-28s %14s %14s %10s  %s\n", "metric", "A: baseline", "B: stack", "B/A", "(runs per kernel, better)"
+	printf "{\n  \"metrics\": [" > json
+	for (i = 1; i <= nm; i++) {
+		m = order[i]
+		for (j = 1; j <= cnt[m SUBSEP "baseline"]; j++) a[j] = v[m SUBSEP "baseline", j]
+		for (j = 1; j <= cnt[m SUBSEP "stack"]; j++) b[j] = v[m SUBSEP "stack", j]
+		ma = median(a, cnt[m SUBSEP "baseline"]); mb = median(b, cnt[m SUBSEP "stack"])
+		ratio = ma ? mb / ma : 0
+		printf "%-28s %10.1f %-4s %9.1f %-4s %10.3f  (%d, %s)\n", m, ma, unit[m], mb, unit[m], ratio, cnt[m SUBSEP "stack"], dir[m]
+		printf "%s\n    {\"metric\": \"%s\", \"unit\": \"%s\", \"better\": \"%s\", \"baseline_median\": %.3f, \"stack_median\": %.3f, \"ratio\": %.4f, \"runs\": %d}", (i > 1 ? "," : ""), m, unit[m], dir[m], ma, mb, ratio, cnt[m SUBSEP "stack"] >> json
+	}
+	printf "\n  ]\n}\n" >> json
+}'
+info "figures: $out/results.json (raw: $out/*.log)"
