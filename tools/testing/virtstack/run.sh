@@ -27,7 +27,7 @@ has()
 
 STAGES=" $* "
 total=0
-{ has kunit || has guest; } && total=$((total + 1))	# prepare
+total=$((total + 1))					# prepare
 has static && total=$((total + 1))			# checkpatch
 has static && has guest && total=$((total + 1))		# sparse, after the build
 has kunit && total=$((total + 1))
@@ -47,7 +47,8 @@ row()
 prepared=
 prepare()
 {
-	[ -n "$prepared" ] && return 0
+	[ "$prepared" = ok ] && return 0
+	[ "$prepared" = failed ] && return 1
 	next "preparing the $MODE tree (${KSRC:-Debian linux-source-6.12})"
 	if "$VS_HARNESS/prepare.sh" "$MODE" "$TREE"; then
 		prepared=ok
@@ -58,7 +59,9 @@ prepare()
 	return 1
 }
 
-if has static; then
+prepare || true
+
+if has static && [ "$prepared" = ok ]; then
 	next "checkpatch.pl --strict on patches and new files"
 	"$VS_HARNESS/static.sh" checkpatch "$results/10-checkpatch.tsv" ||
 		row 10-checkpatch "checkpatch: could not run" 0 1 0

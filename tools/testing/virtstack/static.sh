@@ -19,7 +19,7 @@ row()
 }
 
 # The kernel tree's scripts: the prepared stack tree, or KSRC's.
-ksrc=${3:-$VS_TOP/build/stack}/src
+ksrc=${3:-${BUILD:-$VS_TOP/build}/${MODE:-stack}}/src
 [ -f "$ksrc/scripts/checkpatch.pl" ] || ksrc=${KSRC:-}
 [ -n "$ksrc" ] && [ -f "$ksrc/scripts/checkpatch.pl" ] ||
 	die "no kernel tree with scripts/checkpatch.pl yet: run 'make prepare' first"
@@ -29,11 +29,16 @@ checkpatch)
 	need perl perl
 	# Run from the kernel tree: inside this git repository checkpatch
 	# would take a patch's path for a file of the tree.
-	files=$( (vs_series | sed "s|^|$VS_TOP/patches/|"; vs_overlay | grep -E '\.[ch]$' | sed "s|^|$VS_TOP/|") )
+	files=$( (vs_series | sed "s|^|$VS_TOP/patches/|"; vs_overlay | grep -E '\.[ch]$' | sed "s|^|$VS_TOP/|"
+		ls "$VS_HARNESS"/bench/*.c 2>/dev/null) )
 	cd "$ksrc"
 	for f in $files; do
 		case "$f" in
-		*.patch) args= ;;
+		*.patch)
+			# Per-patch exceptions, each with its reason: patches/checkpatch-ignore
+			args=$(sed -e 's/#.*//' "$VS_TOP/patches/checkpatch-ignore" 2>/dev/null |
+				awk -v p="${f##*/}" '$1 == p { print "--ignore", $2 }')
+			;;
 		*) args=-f ;;
 		esac
 		if log=$(perl "$ksrc/scripts/checkpatch.pl" --strict --quiet \
