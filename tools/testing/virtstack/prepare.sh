@@ -119,7 +119,7 @@ if [ "$mode" = stack ]; then
 		[ -f "$f" ] || die "patches/series names $p, but patches/$p does not exist"
 		if ! out=$(git_src am -q --keep-cr --whitespace=nowarn "$f" 2>&1); then
 			git_src am --abort >/dev/null 2>&1 || true
-			printf '%s\n' "$out" | grep -E '^(error|Patch failed)' | sed 's/^/  /' >&2
+			printf '%s\n' "$out" | grep -E '^error' | sed 's/^/  /' >&2
 			die "patch $n/$total patches/$p does not apply to Linux $(kversion "$src") (${KSRC:-$DEB_TARBALL}); the file and hunk are named above. Refresh the patch against this tree (Documentation/virtstack/index.rst, 'Refreshing a patch')"
 		fi
 	done
