@@ -23,7 +23,7 @@ mkdir -p "$run" "$dir/share"
 rm -f "$run/console.log" "$run/results.log" "$run/rc"
 [ -f "$dir/disk.img" ] || truncate -s 64M "$dir/disk.img"
 
-set -- -machine pc -cpu max -smp 2 -m "${GUEST_MEM:-2048}" -no-reboot \
+set -- -machine pc -cpu max -smp 2 -nic none -vga none -m "${GUEST_MEM:-2048}" -no-reboot \
 	-kernel "$kernel" -initrd "$dir/initramfs.cpio.gz" \
 	-drive "file=$dir/disk.img,if=none,format=raw,id=vd0" \
 	-device virtio-blk-pci,drive=vd0 \
@@ -39,10 +39,11 @@ fi
 
 info "guest log: $run/console.log (killed after ${timeout}s)"
 {
+	rc=0
 	timeout -k 10 "$timeout" qemu-system-x86_64 "$@" -display none -monitor none \
 		-serial "file:$run/console.log" -serial stdio \
-		-append "$cmdline virtstack.mode=$mode" < /dev/null
-	echo $? > "$run/rc"
+		-append "$cmdline virtstack.mode=$mode" < /dev/null 2>&1 || rc=$?
+	echo "$rc" > "$run/rc"
 } | tr -d '\r' | tee "$run/results.log" | sed -n 's/^@@VS progress /  guest: /p'
 rc=$(cat "$run/rc")
 case "$rc" in
