@@ -28,7 +28,7 @@ apply)
 	done
 	applied=
 	for p in $(vs_series); do
-		if ! out=$(patch -d "$KSRC" -p1 -F0 -N --no-backup-if-mismatch -s \
+		if ! out=$(patch -d "$KSRC" -p1 -F0 -N --no-backup-if-mismatch -r - \
 				< "$VS_TOP/patches/$p" 2>&1); then
 			printf '%s\n' "$out" | sed 's/^/  /' >&2
 			for r in $applied; do

@@ -56,7 +56,7 @@ fi
 
 git_src()
 {
-	git -C "$src" -c user.name=virtstack -c user.email=virtstack@localhost \
+	git -C "$src" -c user.name="virtstack developers" -c user.email=virtstack@localhost \
 		-c advice.detachedHead=false "$@"
 }
 
@@ -89,7 +89,7 @@ if [ ! -d "$src/.git" ] || [ "$(cat "$dir/source.id" 2>/dev/null)" != "$id" ]; t
 fi
 
 # 2. The stack, applied when it changed since the last run.
-stamp=$( (echo "$mode"; cat "$VS_TOP/patches/series"
+stamp=$( (echo "$mode"; cat "$0" "$VS_TOP/patches/series"
 	  vs_series | while read -r p; do cat "$VS_TOP/patches/$p"; done
 	  cat "$VS_TOP/Kconfig"
 	  vs_overlay | while read -r f; do echo "$f"; cat "$VS_TOP/$f"; done) | cksum)
@@ -109,8 +109,9 @@ if [ "$mode" = stack ]; then
 	done
 	cp "$VS_TOP/Kconfig" "$src/Kconfig.virtstack"
 	git_src add -A -f
-	git_src commit -q -m "virtstack: add the stack's new files" \
-		-m "New files of the virtstack series, at their kernel-tree paths; the patches that follow wire them into Kconfig and Kbuild."
+	git_src commit -q -s -m "virtstack: add the stack's new files" \
+		-m "New files of the virtstack series, at their kernel-tree paths; the
+patches that follow wire them into Kconfig and Kbuild."
 	n=0
 	total=$(vs_series | wc -l)
 	for p in $(vs_series); do
