@@ -137,19 +137,32 @@ static struct page **ref_pages_alloc(struct kunit *test)
 	return pages;
 }
 
-static void pin_fast_counts_each_page(struct kunit *test)
+/*
+ * Maps NR_TEST_PAGES written anonymous pages, holds a plain reference on each
+ * in @ref (dropped when the test ends) and records their counts in @refs.
+ */
+static unsigned long map_and_ref_pages(struct kunit *test, struct page ***ref, int *refs)
 {
 	unsigned long addr = map_user_pages(test, NR_TEST_PAGES, PROT_READ | PROT_WRITE);
-	struct page **ref = ref_pages_alloc(test);
+	int i;
+
+	*ref = ref_pages_alloc(test);
+	get_user_pages_ref(test, addr, NR_TEST_PAGES, *ref);
+	for (i = 0; i < NR_TEST_PAGES; i++)
+		refs[i] = page_ref_count((*ref)[i]);
+	return addr;
+}
+
+static void pin_fast_counts_each_page(struct kunit *test)
+{
 	struct held_pins *held = held_pins_alloc(test);
 	int refs[NR_TEST_PAGES];
 	struct pin_counts before;
+	unsigned long addr;
+	struct page **ref;
 	int i;
 
-	get_user_pages_ref(test, addr, NR_TEST_PAGES, ref);
-	for (i = 0; i < NR_TEST_PAGES; i++)
-		refs[i] = page_ref_count(ref[i]);
-
+	addr = map_and_ref_pages(test, &ref, refs);
 	before = pin_counts_read();
 	held->nr = pin_user_pages_fast(addr, NR_TEST_PAGES, FOLL_WRITE, held->pages);
 	KUNIT_ASSERT_EQ(test, held->nr, NR_TEST_PAGES);
@@ -176,17 +189,14 @@ static void pin_fast_counts_each_page(struct kunit *test)
 
 static void get_fast_takes_refs_not_pins(struct kunit *test)
 {
-	unsigned long addr = map_user_pages(test, NR_TEST_PAGES, PROT_READ | PROT_WRITE);
-	struct page **ref = ref_pages_alloc(test);
 	struct page **got = ref_pages_alloc(test);
 	int refs[NR_TEST_PAGES];
 	struct pin_counts before;
+	unsigned long addr;
+	struct page **ref;
 	int i;
 
-	get_user_pages_ref(test, addr, NR_TEST_PAGES, ref);
-	for (i = 0; i < NR_TEST_PAGES; i++)
-		refs[i] = page_ref_count(ref[i]);
-
+	addr = map_and_ref_pages(test, &ref, refs);
 	before = pin_counts_read();
 	get_user_pages_ref(test, addr, NR_TEST_PAGES, got);
 	expect_pin_delta(test, &before, 0, 0);

@@ -50,23 +50,26 @@ for f in "$out"/*-*.log; do
 	k=${f##*/}
 	k=${k%-*.log}
 	awk -v k="$k" '{ print $2, k, $3, $4, $5 }' "$f"
-done | sort -k1,1 -k2,2 -k3,3g | awk -v json="$out/results.json" '
+done | LC_ALL=C sort -k1,1 -k2,2 -k3,3g | awk -v json="$out/results.json" '
 function median(arr, n) { return n % 2 ? arr[(n + 1) / 2] : (arr[n / 2] + arr[n / 2 + 1]) / 2 }
 {
 	key = $1 SUBSEP $2; v[key, ++cnt[key]] = $3; unit[$1] = $4; dir[$1] = $5
 	if (!($1 in seen)) { seen[$1] = 1; order[++nm] = $1 }
 }
 END {
-	printf "\n%-28s %14s %14s %10s  %s\n", "metric", "A: baseline", "B: stack", "B/A", "(runs per kernel, better)"
+	printf "\n%-28s %15s %14s %10s  %s\n", "metric", "A: baseline", "B: stack", "B/A", "(runs A/B, better)"
 	printf "{\n  \"metrics\": [" > json
 	for (i = 1; i <= nm; i++) {
 		m = order[i]
-		for (j = 1; j <= cnt[m SUBSEP "baseline"]; j++) a[j] = v[m SUBSEP "baseline", j]
-		for (j = 1; j <= cnt[m SUBSEP "stack"]; j++) b[j] = v[m SUBSEP "stack", j]
-		ma = median(a, cnt[m SUBSEP "baseline"]); mb = median(b, cnt[m SUBSEP "stack"])
-		ratio = ma ? mb / ma : 0
-		printf "%-28s %10.1f %-4s %9.1f %-4s %10.3f  (%d, %s)\n", m, ma, unit[m], mb, unit[m], ratio, cnt[m SUBSEP "stack"], dir[m]
-		printf "%s\n    {\"metric\": \"%s\", \"unit\": \"%s\", \"better\": \"%s\", \"baseline_median\": %.3f, \"stack_median\": %.3f, \"ratio\": %.4f, \"runs\": %d}", (i > 1 ? "," : ""), m, unit[m], dir[m], ma, mb, ratio, cnt[m SUBSEP "stack"] >> json
+		na = cnt[m SUBSEP "baseline"]; nb = cnt[m SUBSEP "stack"]
+		split("", a); split("", b)
+		for (j = 1; j <= na; j++) a[j] = v[m SUBSEP "baseline", j]
+		for (j = 1; j <= nb; j++) b[j] = v[m SUBSEP "stack", j]
+		ma = na ? sprintf("%.3f", median(a, na)) : "null"
+		mb = nb ? sprintf("%.3f", median(b, nb)) : "null"
+		ratio = (na && nb && ma + 0) ? sprintf("%.4f", mb / ma) : "null"
+		printf "%-28s %10s %-4s %9s %-4s %10s  (%d/%d, %s)\n", m, ma, unit[m], mb, unit[m], ratio, na, nb, dir[m]
+		printf "%s\n    {\"metric\": \"%s\", \"unit\": \"%s\", \"better\": \"%s\", \"baseline_median\": %s, \"stack_median\": %s, \"ratio\": %s, \"runs\": [%d, %d]}", (i > 1 ? "," : ""), m, unit[m], dir[m], ma, mb, ratio, na, nb >> json
 	}
 	printf "\n  ]\n}\n" >> json
 }'

@@ -58,6 +58,7 @@ if [ ! -f "$obj/.config" ] || [ "$(cat "$obj/config.sum" 2>/dev/null)" != "$frag
 fi
 
 # A suite whose dependencies this configuration lacks is not built: say so.
+[ -f "$src/Kconfig.virtstack" ] &&
 for t in $(sed -n 's/^config \([A-Z0-9_]*_KUNIT_TEST\)$/\1/p' "$VS_TOP/Kconfig"); do
 	grep -Eq "^CONFIG_$t=(y|m)$" "$obj/.config" ||
 		warn "KUnit suite CONFIG_$t is not enabled in this configuration"

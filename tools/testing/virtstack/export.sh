@@ -32,7 +32,8 @@ apply)
 				< "$VS_TOP/patches/$p" 2>&1); then
 			printf '%s\n' "$out" | sed 's/^/  /' >&2
 			for r in $applied; do
-				patch -d "$KSRC" -p1 -R -s --no-backup-if-mismatch < "$VS_TOP/patches/$r"
+				patch -d "$KSRC" -p1 -R -s --no-backup-if-mismatch < "$VS_TOP/patches/$r" ||
+					warn "could not take back patches/$r: $KSRC is left with it applied"
 			done
 			die "patches/$p does not apply to $KSRC (the file and hunk are named above); the earlier patches were taken back, $KSRC is as it was"
 		fi

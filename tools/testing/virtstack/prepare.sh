@@ -39,7 +39,10 @@ if [ -n "${KSRC:-}" ]; then
 	check_version "$KSRC" "KSRC=$KSRC"
 	id="dir $KSRC $(kversion "$KSRC")"
 	if [ -d "$KSRC/.git" ] || [ -f "$KSRC/.git" ]; then
-		id="$id $(git -C "$KSRC" rev-parse HEAD) $(git -C "$KSRC" status --porcelain -uno | cksum)"
+		id="$id $(git -C "$KSRC" rev-parse HEAD) $(git -C "$KSRC" diff HEAD | cksum)"
+	else
+		id="$id $(find "$KSRC" -path "$KSRC/.git" -prune -o -type f -printf '%P %s %T@\n' |
+			LC_ALL=C sort | cksum)"
 	fi
 else
 	if [ ! -f "$DEB_TARBALL" ]; then
@@ -93,7 +96,11 @@ stamp=$( (echo "$mode"; cat "$0" "$VS_TOP/patches/series"
 	  vs_series | while read -r p; do cat "$VS_TOP/patches/$p"; done
 	  cat "$VS_TOP/Kconfig"
 	  vs_overlay | while read -r f; do echo "$f"; cat "$VS_TOP/$f"; done) | cksum)
-if [ "$(cat "$dir/stack.stamp" 2>/dev/null)" = "$stamp" ]; then
+# Up to date only if nothing moved or edited the tree since (an interrupted
+# check-bisect, a hand edit): then the recorded HEAD and a clean tree hold.
+if [ "$(cat "$dir/stack.stamp" 2>/dev/null)" = "$stamp" ] &&
+   [ "$(git_src rev-parse HEAD)" = "$(cat "$dir/stack.head" 2>/dev/null)" ] &&
+   [ -z "$(git_src status --porcelain -uno)" ]; then
 	info "tree up to date: $src"
 	exit 0
 fi
@@ -128,4 +135,5 @@ patches that follow wire them into Kconfig and Kbuild."
 else
 	info "baseline: Linux $(kversion "$src") without the stack"
 fi
+git_src rev-parse HEAD > "$dir/stack.head"
 echo "$stamp" > "$dir/stack.stamp"

@@ -85,9 +85,11 @@ if has guest && prepare; then
 		next "building the initramfs"
 		if "$VS_HARNESS/mkinitramfs.sh" "$TREE"; then
 			next "booting the guest under qemu (TCG), loading modules, running tests"
-			"$VS_HARNESS/boot.sh" "$TREE" test
+			"$VS_HARNESS/boot.sh" "$TREE" test ||
+				row 39-boot "boot: qemu could not start" 0 1 0
 			next "reading the guest's verdict"
-			"$VS_HARNESS/verdict.sh" "$TREE" "$results/40-guest.tsv"
+			"$VS_HARNESS/verdict.sh" "$TREE" "$results/40-guest.tsv" ||
+				row 41-verdict "verdict: could not read the guest's results" 0 1 0
 			info "full guest log: $TREE/run/console.log"
 		else
 			row 35-initramfs "initramfs" 0 1 0

@@ -64,8 +64,10 @@ sparse)
 			info "sparse: $f is not built in this configuration; not checked"
 			continue
 		fi
-		log=$(vs_kmake "$tree" C=2 W=1 "$o" 2>&1) || true
-		if printf '%s\n' "$log" | grep -E "(warning|error):" | grep -q "$f"; then
+		if ! log=$(vs_kmake "$tree" C=2 W=1 "$o" 2>&1); then
+			printf '%s\n' "$log" | tail -n 20 | sed 's/^/  /'
+			row "sparse/W=1: $f (make failed)" 0 1 0
+		elif printf '%s\n' "$log" | grep -Eq "(warning|error):"; then
 			printf '%s\n' "$log" | grep -E "(warning|error):" | head -n 20 | sed 's/^/  /'
 			row "sparse/W=1: $f" 0 1 0
 		else

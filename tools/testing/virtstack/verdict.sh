@@ -22,7 +22,8 @@ row()
 [ -f "$res" ] || die "no guest results in $run: run the guest first"
 
 # KUnit suites (KTAP from debugfs) and test programs (TAP from kselftest).
-awk -v out="$out" '
+# A marker glued to output without a final newline is split off first.
+sed 's/\(.\)@@VS /\1\n@@VS /' "$res" | awk -v out="$out" '
 function emit(name, p, f, s) { printf "%s\t%d\t%d\t%d\n", name, p, f, s >> out }
 $1 == "@@VS" && $2 == "module" {
 	if ($4 == "ok") mok++; else { mfail++; printf "  module %s failed to load (modprobe: %s)\n", $3, $5 }
@@ -32,7 +33,10 @@ $1 == "@@VS" && $2 == "unload" {
 	if ($4 == "ok") uok++; else { ufail++; printf "  module %s could not be unloaded\n", $3 }
 	next
 }
-$1 == "@@VS" && $2 == "begin" { kind = $3; name = $4; p = f = s = 0; n = 0; next }
+$1 == "@@VS" && $2 == "begin" {
+	if (kind != "") { printf "  %s %s: no end marker\n", kind, name; emit(kind ": " name, p, f + 1, s) }
+	kind = $3; name = $4; p = f = s = 0; n = 0; next
+}
 $1 == "@@VS" && $2 == "end" {
 	rc = $5
 	if (kind == "kunit" && n == 0) { f++; printf "  kunit suite %s reported no cases\n", name }
@@ -47,19 +51,32 @@ $1 == "@@VS" && $2 == "end" {
 }
 kind != "" {
 	line = $0
-	if (kind == "kunit") { if (line !~ /^    (not )?ok [0-9]+ /) next; sub(/^    /, "", line) }
-	else if (line !~ /^(not )?ok [0-9]+ /) next
+	if (kind == "kunit") { if (line !~ /^    (not )?ok [0-9]+( |$)/) next; sub(/^    /, "", line) }
+	else if (line !~ /^(not )?ok [0-9]+( |$)/) next
 	n++
 	if (line ~ /# SKIP/) { s++; printf "  skipped: %s %s: %s\n", kind, name, line }
 	else if (line ~ /^not ok/) { f++; printf "  FAILED: %s %s: %s\n", kind, name, line }
 	else p++
 }
-$1 == "@@VS" && $2 == "begin" { next }
 END {
+	if (kind != "") { printf "  %s %s: output cut off\n", kind, name; emit(kind ": " name, p, f + 1, s) }
 	if (mok + mfail > 0) emit("modules: load (modprobe)", mok, mfail, 0)
 	if (uok + ufail > 0) emit("modules: unload (rmmod)", uok, ufail, 0)
 }
-' "$res"
+'
+
+# Every module the build made must have been loaded, and every KUnit test
+# module must have reported a suite.
+for m in $(sed -e 's|.*/||' -e 's|\.k\{0,1\}o$||' "$dir/obj/modules.order" 2>/dev/null); do
+	mu=$(echo "$m" | tr - _)
+	grep -q "^@@VS module $m " "$res" ||
+		{ echo "  module $m was built but not loaded"; row "modules: $m not loaded" 0 1 0; }
+	case "$m" in
+	*_kunit|*_test|*_kunit_test)
+		grep -q "^    # module: $mu\$" "$res" ||
+			{ echo "  KUnit module $m reported no suite"; row "kunit: $m reported no suite" 0 1 0; } ;;
+	esac
+done
 
 # Did the guest finish?
 if grep -q '^@@VS done' "$res"; then
@@ -76,8 +93,11 @@ else
 fi
 
 # Any splat in the kernel log fails the run.
-pat='BUG:|WARNING:|Oops|Kernel panic|kernel BUG at|general protection fault|UBSAN:|Bad page state|cut here|Call Trace:|INFO: task .* blocked|detected stall|corruption'
-if [ -f "$con" ] && grep -Eq "$pat" "$con"; then
+pat='BUG:|WARNING:|Oops|Kernel panic|kernel BUG at|general protection fault|UBSAN:|Bad page state|cut here|Call Trace:|INFO: task .* blocked|detected stall|corruption|printk messages dropped'
+if ! grep -q 'Linux version' "$con" 2>/dev/null; then
+	echo "  no kernel log in $con"
+	row "check: guest log clean (no log)" 0 1 0
+elif grep -Eq "$pat" "$con"; then
 	printf '  the guest kernel log has %s report line(s) (%s):\n' \
 		"$(grep -Ec "$pat" "$con")" "$con"
 	grep -En "$pat" "$con" | head -n 12 | sed 's/^/    | /'
@@ -91,8 +111,8 @@ fi
 
 # Every pin taken must have been released.
 pins=$(sed -n 's/^@@VS pins //p' "$res")
-if [ -n "$pins" ]; then
-	set -- $pins
+set -- $pins
+if [ $# = 2 ]; then
 	if [ "$1" = "$2" ]; then
 		row "check: pin balance (acquired $1 = released $2)" 1 0 0
 	else
