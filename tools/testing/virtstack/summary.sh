@@ -6,9 +6,9 @@
 # failure or when nothing ran at all.
 set -eu
 cat "$@" | awk -F '\t' '
-BEGIN { printf "\n%-52s %7s %7s %8s\n", "suite / check", "passed", "failed", "skipped" }
+BEGIN { printf "\n%-60s %7s %7s %8s\n", "suite / check", "passed", "failed", "skipped" }
 NF >= 4 {
-	printf "%-52s %7d %7d %8d%s\n", $1, $2, $3, $4, ($3 > 0 ? "   <-- FAILED" : "")
+	printf "%-60s %7d %7d %8d%s\n", $1, $2, $3, $4, ($3 > 0 ? "   <-- FAILED" : "")
 	p += $2; f += $3; s += $4
 }
 END {
