@@ -49,14 +49,21 @@ $1 == "@@VS" && $2 == "end" {
 	}
 	emit(kind ": " name, p, f, s); kind = ""; next
 }
+kind != "" && /^ *# / && !/^ *# (Subtest|module|Totals|Starting|PASSED|FAILED)/ {
+	if (nd < 12) diag[++nd] = $0
+	next
+}
 kind != "" {
 	line = $0
 	if (kind == "kunit") { if (line !~ /^    (not )?ok [0-9]+( |$)/) next; sub(/^    /, "", line) }
 	else if (line !~ /^(not )?ok [0-9]+( |$)/) next
 	n++
 	if (line ~ /# SKIP/) { s++; printf "  skipped: %s %s: %s\n", kind, name, line }
-	else if (line ~ /^not ok/) { f++; printf "  FAILED: %s %s: %s\n", kind, name, line }
-	else p++
+	else if (line ~ /^not ok/) {
+		f++; printf "  FAILED: %s %s: %s\n", kind, name, line
+		for (i = 1; i <= nd; i++) printf "      %s\n", diag[i]
+	} else p++
+	nd = 0
 }
 END {
 	if (kind != "") { printf "  %s %s: output cut off\n", kind, name; emit(kind ": " name, p, f + 1, s) }
