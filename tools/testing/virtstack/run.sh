@@ -26,8 +26,7 @@ has()
 }
 
 STAGES=" $* "
-total=0
-total=$((total + 1))					# prepare
+total=1							# prepare
 has static && total=$((total + 1))			# checkpatch
 has static && has guest && total=$((total + 1))		# sparse, after the build
 has kunit && total=$((total + 1))
