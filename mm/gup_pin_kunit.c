@@ -9,6 +9,10 @@
  * reference and a pin of the shared zero page show in none of these, and
  * kernel iterators are extracted without taking references at all.
  *
+ * iov_iter_extract_release() and its atomic variant undo an extraction by
+ * those rules: they unpin only what was pinned, dirty what they are told to
+ * (never the zero page) and skip NULL entries.
+ *
  * The tests work on anonymous memory of a KUnit-owned mm (kunit_vm_mmap())
  * and read the node counters exactly, per-CPU deltas included, so the
  * deltas they assert are exact. Pins still held when a test fails are
@@ -298,12 +302,154 @@ static void extract_bvec_takes_no_ref(struct kunit *test)
 	}
 }
 
+/* Pins NR_TEST_PAGES written user pages through a ubuf iterator into @held. */
+static void extract_user_pages(struct kunit *test, struct held_pins *held)
+{
+	unsigned long addr = map_user_pages(test, NR_TEST_PAGES, PROT_READ | PROT_WRITE);
+	struct page **pages = held->pages;
+	struct iov_iter iter;
+	size_t offset;
+
+	iov_iter_ubuf(&iter, ITER_DEST, (void __user *)addr, NR_TEST_PAGES * PAGE_SIZE);
+	KUNIT_ASSERT_TRUE(test, iov_iter_extract_will_pin(&iter));
+	KUNIT_ASSERT_EQ(test, iov_iter_extract_pages(&iter, &pages, NR_TEST_PAGES * PAGE_SIZE,
+						     NR_TEST_PAGES, 0, &offset),
+			(ssize_t)(NR_TEST_PAGES * PAGE_SIZE));
+	held->nr = NR_TEST_PAGES;
+}
+
+static void release_pinned_unpins_clean(struct kunit *test)
+{
+	struct held_pins *held = held_pins_alloc(test);
+	bool was_dirty[NR_TEST_PAGES];
+	struct pin_counts before;
+	int i;
+
+	extract_user_pages(test, held);
+	for (i = 0; i < NR_TEST_PAGES; i++)
+		was_dirty[i] = folio_test_dirty(page_folio(held->pages[i]));
+
+	before = pin_counts_read();
+	iov_iter_extract_release(held->pages, NR_TEST_PAGES, true, false);
+	held->nr = 0;
+	expect_pin_delta(test, &before, 0, NR_TEST_PAGES);
+	for (i = 0; i < NR_TEST_PAGES; i++) {
+		struct folio *folio = page_folio(held->pages[i]);
+
+		KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(folio));
+		KUNIT_EXPECT_EQ(test, folio_test_dirty(folio), was_dirty[i]);
+	}
+}
+
+static void release_pinned_dirty_marks_folios(struct kunit *test)
+{
+	struct held_pins *held = held_pins_alloc(test);
+	struct pin_counts before;
+	int i;
+
+	extract_user_pages(test, held);
+	for (i = 0; i < NR_TEST_PAGES; i++)
+		if (folio_test_dirty(page_folio(held->pages[i])))
+			kunit_skip(test, "fresh anonymous folios are already dirty here");
+
+	before = pin_counts_read();
+	iov_iter_extract_release(held->pages, NR_TEST_PAGES, true, true);
+	held->nr = 0;
+	expect_pin_delta(test, &before, 0, NR_TEST_PAGES);
+	for (i = 0; i < NR_TEST_PAGES; i++)
+		KUNIT_EXPECT_TRUE(test, folio_test_dirty(page_folio(held->pages[i])));
+}
+
+static void release_unpinned_leaves_pages_alone(struct kunit *test)
+{
+	struct page *pages[NR_TEST_PAGES];
+	int refs[NR_TEST_PAGES];
+	struct pin_counts before;
+	int i;
+
+	for (i = 0; i < NR_TEST_PAGES; i++) {
+		pages[i] = alloc_page(GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+		KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_test_page, pages[i]), 0);
+		refs[i] = page_ref_count(pages[i]);
+	}
+
+	/* What a bvec or kvec extraction returns: no reference, no pin. */
+	before = pin_counts_read();
+	iov_iter_extract_release(pages, NR_TEST_PAGES, false, true);
+	expect_pin_delta(test, &before, 0, 0);
+	for (i = 0; i < NR_TEST_PAGES; i++) {
+		KUNIT_EXPECT_EQ(test, page_ref_count(pages[i]), refs[i]);
+		KUNIT_EXPECT_FALSE(test, PageDirty(pages[i]));
+	}
+}
+
+static void release_zero_page_not_dirtied(struct kunit *test)
+{
+	unsigned long addr = map_user_pages(test, NR_TEST_PAGES, PROT_READ);
+	struct held_pins *held = held_pins_alloc(test);
+	struct pin_counts before;
+	int i;
+
+	held->nr = pin_user_pages_fast(addr, NR_TEST_PAGES, 0, held->pages);
+	KUNIT_ASSERT_EQ(test, held->nr, NR_TEST_PAGES);
+	for (i = 0; i < NR_TEST_PAGES; i++)
+		KUNIT_ASSERT_TRUE(test, is_zero_page(held->pages[i]));
+
+	before = pin_counts_read();
+	iov_iter_extract_release(held->pages, NR_TEST_PAGES, true, true);
+	held->nr = 0;
+	expect_pin_delta(test, &before, 0, 0);
+	KUNIT_EXPECT_FALSE(test, PageDirty(ZERO_PAGE(0)));
+}
+
+static void release_skips_null_entries(struct kunit *test)
+{
+	struct held_pins *held = held_pins_alloc(test);
+	struct pin_counts before;
+	struct page *gap;
+
+	extract_user_pages(test, held);
+	gap = held->pages[3];
+	held->pages[3] = NULL;
+	unpin_user_page(gap);
+
+	before = pin_counts_read();
+	iov_iter_extract_release(held->pages, NR_TEST_PAGES, true, true);
+	held->nr = 0;
+	expect_pin_delta(test, &before, 0, NR_TEST_PAGES - 1);
+}
+
+static void release_atomic_does_not_sleep(struct kunit *test)
+{
+	struct held_pins *held = held_pins_alloc(test);
+	struct pin_counts before;
+	int i;
+
+	extract_user_pages(test, held);
+	before = pin_counts_read();
+	/* A sleeping call in here is reported by CONFIG_DEBUG_ATOMIC_SLEEP. */
+	preempt_disable();
+	iov_iter_extract_release_atomic(held->pages, NR_TEST_PAGES, true, true);
+	preempt_enable();
+	held->nr = 0;
+	expect_pin_delta(test, &before, 0, NR_TEST_PAGES);
+	for (i = 0; i < NR_TEST_PAGES; i++)
+		KUNIT_EXPECT_TRUE(test, folio_test_dirty(page_folio(held->pages[i])));
+}
+
 static struct kunit_case gup_pin_test_cases[] = {
 	KUNIT_CASE(pin_fast_counts_each_page),
 	KUNIT_CASE(get_fast_takes_refs_not_pins),
 	KUNIT_CASE(pin_zero_page_is_not_counted),
 	KUNIT_CASE(extract_ubuf_pins_each_page),
 	KUNIT_CASE(extract_bvec_takes_no_ref),
+	KUNIT_CASE(release_pinned_unpins_clean),
+	KUNIT_CASE(release_pinned_dirty_marks_folios),
+	KUNIT_CASE(release_unpinned_leaves_pages_alone),
+	KUNIT_CASE(release_zero_page_not_dirtied),
+	KUNIT_CASE(release_skips_null_entries),
+	KUNIT_CASE(release_atomic_does_not_sleep),
 	{}
 };
 
