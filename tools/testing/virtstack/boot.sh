@@ -11,7 +11,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-dir=$1
+dir=$(cd "$1" && pwd) || die "no directory $1"
 mode=$2
 run=$dir/run
 timeout=${GUEST_TIMEOUT:-1200}

@@ -8,7 +8,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-dir=$1
+dir=$(cd "$1" && pwd) || die "no directory $1"
 src=$dir/src
 root=$dir/initramfs
 

@@ -20,6 +20,8 @@ need git git
 need tar tar
 need xz xz-utils
 mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+src=$dir/src
 
 check_version()
 {

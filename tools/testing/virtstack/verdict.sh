@@ -7,7 +7,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-dir=$1
+dir=$(cd "$1" && pwd) || die "no directory $1"
 out=$2
 run=$dir/run
 res=$run/results.log
