@@ -108,6 +108,13 @@ if [ "$(cat "$dir/stack.stamp" 2>/dev/null)" = "$stamp" ] &&
 fi
 rm -f "$dir/stack.stamp"
 git_src am --abort >/dev/null 2>&1 || true
+# Remember what the stack's files were, so that those it leaves unchanged
+# keep their times and an incremental build does not redo them.
+: > "$dir/mtimes"
+git_src diff --name-only pristine HEAD 2>/dev/null | while read -r f; do
+	[ -f "$src/$f" ] &&
+		echo "$(git_src hash-object "$f") $(stat -c %Y "$src/$f") $f" >> "$dir/mtimes"
+done
 git_src checkout -q -f --detach pristine
 git_src clean -fdxq
 
@@ -137,5 +144,10 @@ patches that follow wire them into Kconfig and Kbuild."
 else
 	info "baseline: Linux $(kversion "$src") without the stack"
 fi
+while read -r blob mtime f; do
+	[ -f "$src/$f" ] && [ "$(git_src hash-object "$f")" = "$blob" ] &&
+		touch -m -d "@$mtime" "$src/$f"
+done < "$dir/mtimes"
+git_src update-index -q --refresh >/dev/null || true
 git_src rev-parse HEAD > "$dir/stack.head"
 echo "$stamp" > "$dir/stack.stamp"
