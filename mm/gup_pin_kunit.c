@@ -18,102 +18,13 @@
  * deltas they assert are exact. Pins still held when a test fails are
  * released by a KUnit action.
  */
+#include <kunit/pin_test.h>
 #include <kunit/test.h>
 #include <linux/bvec.h>
 #include <linux/mm.h>
-#include <linux/mman.h>
-#include <linux/nodemask.h>
-#include <linux/uaccess.h>
 #include <linux/uio.h>
-#include <linux/vmstat.h>
 
 #define NR_TEST_PAGES	8
-
-struct pin_counts {
-	long acquired;
-	long released;
-};
-
-/* Pins a test holds; released by an action if the test stops early. */
-struct held_pins {
-	struct page *pages[NR_TEST_PAGES];
-	int nr;
-};
-
-static long node_stat_exact(enum node_stat_item item)
-{
-	long sum = atomic_long_read(&vm_node_stat[item]);
-	int nid, cpu;
-
-	for_each_online_node(nid) {
-		struct pglist_data *pgdat = NODE_DATA(nid);
-
-		for_each_possible_cpu(cpu)
-			sum += per_cpu_ptr(pgdat->per_cpu_nodestats, cpu)->vm_node_stat_diff[item];
-	}
-	return sum;
-}
-
-/*
- * The vmstat worker may fold a per-CPU delta into the global counter while
- * we sum; read until two rounds agree.
- */
-static struct pin_counts pin_counts_read(void)
-{
-	struct pin_counts a, b;
-	int tries = 10;
-
-	b.acquired = node_stat_exact(NR_FOLL_PIN_ACQUIRED);
-	b.released = node_stat_exact(NR_FOLL_PIN_RELEASED);
-	do {
-		a = b;
-		b.acquired = node_stat_exact(NR_FOLL_PIN_ACQUIRED);
-		b.released = node_stat_exact(NR_FOLL_PIN_RELEASED);
-	} while ((a.acquired != b.acquired || a.released != b.released) && --tries);
-	return b;
-}
-
-static void expect_pin_delta(struct kunit *test, const struct pin_counts *before,
-			     long acquired, long released)
-{
-	struct pin_counts now = pin_counts_read();
-
-	KUNIT_EXPECT_EQ_MSG(test, now.acquired - before->acquired, acquired,
-			    "nr_foll_pin_acquired delta");
-	KUNIT_EXPECT_EQ_MSG(test, now.released - before->released, released,
-			    "nr_foll_pin_released delta");
-}
-
-static void held_pins_release(void *data)
-{
-	struct held_pins *held = data;
-
-	unpin_user_pages(held->pages, held->nr);
-	held->nr = 0;
-}
-
-static struct held_pins *held_pins_alloc(struct kunit *test)
-{
-	struct held_pins *held = kunit_kzalloc(test, sizeof(*held), GFP_KERNEL);
-
-	KUNIT_ASSERT_NOT_NULL(test, held);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, held_pins_release, held), 0);
-	return held;
-}
-
-/* Maps @nr anonymous pages in the test's mm; writes them unless @prot lacks PROT_WRITE. */
-static unsigned long map_user_pages(struct kunit *test, int nr, unsigned long prot)
-{
-	unsigned long addr;
-
-	addr = kunit_vm_mmap(test, NULL, 0, nr * PAGE_SIZE, prot,
-			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
-	KUNIT_ASSERT_NE_MSG(test, addr, 0, "could not create a user mm");
-	KUNIT_ASSERT_LT_MSG(test, addr, (unsigned long)TASK_SIZE, "vm_mmap failed");
-	if (prot & PROT_WRITE)
-		KUNIT_ASSERT_EQ(test, clear_user((void __user *)addr, nr * PAGE_SIZE), 0);
-	return addr;
-}
 
 /* Takes plain references on the pages so their counts can be compared. */
 static void get_user_pages_ref(struct kunit *test, unsigned long addr, int nr,
@@ -147,7 +58,7 @@ static struct page **ref_pages_alloc(struct kunit *test)
  */
 static unsigned long map_and_ref_pages(struct kunit *test, struct page ***ref, int *refs)
 {
-	unsigned long addr = map_user_pages(test, NR_TEST_PAGES, PROT_READ | PROT_WRITE);
+	unsigned long addr = pin_test_map_user(test, NR_TEST_PAGES, PROT_READ | PROT_WRITE);
 	int i;
 
 	*ref = ref_pages_alloc(test);
@@ -159,18 +70,18 @@ static unsigned long map_and_ref_pages(struct kunit *test, struct page ***ref, i
 
 static void pin_fast_counts_each_page(struct kunit *test)
 {
-	struct held_pins *held = held_pins_alloc(test);
+	struct pin_test_held *held = pin_test_held_alloc(test, NR_TEST_PAGES);
 	int refs[NR_TEST_PAGES];
-	struct pin_counts before;
+	struct pin_test_counts before;
 	unsigned long addr;
 	struct page **ref;
 	int i;
 
 	addr = map_and_ref_pages(test, &ref, refs);
-	before = pin_counts_read();
+	before = pin_test_counts_read();
 	held->nr = pin_user_pages_fast(addr, NR_TEST_PAGES, FOLL_WRITE, held->pages);
 	KUNIT_ASSERT_EQ(test, held->nr, NR_TEST_PAGES);
-	expect_pin_delta(test, &before, NR_TEST_PAGES, 0);
+	PIN_TEST_EXPECT_DELTA(test, &before, NR_TEST_PAGES, 0);
 
 	for (i = 0; i < NR_TEST_PAGES; i++) {
 		struct folio *folio = page_folio(held->pages[i]);
@@ -182,9 +93,9 @@ static void pin_fast_counts_each_page(struct kunit *test)
 					refs[i] + (int)GUP_PIN_COUNTING_BIAS);
 	}
 
-	before = pin_counts_read();
-	held_pins_release(held);
-	expect_pin_delta(test, &before, 0, NR_TEST_PAGES);
+	before = pin_test_counts_read();
+	pin_test_release(held);
+	PIN_TEST_EXPECT_DELTA(test, &before, 0, NR_TEST_PAGES);
 	for (i = 0; i < NR_TEST_PAGES; i++) {
 		KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(page_folio(ref[i])));
 		KUNIT_EXPECT_EQ(test, page_ref_count(ref[i]), refs[i]);
@@ -195,15 +106,15 @@ static void get_fast_takes_refs_not_pins(struct kunit *test)
 {
 	struct page **got = ref_pages_alloc(test);
 	int refs[NR_TEST_PAGES];
-	struct pin_counts before;
+	struct pin_test_counts before;
 	unsigned long addr;
 	struct page **ref;
 	int i;
 
 	addr = map_and_ref_pages(test, &ref, refs);
-	before = pin_counts_read();
+	before = pin_test_counts_read();
 	get_user_pages_ref(test, addr, NR_TEST_PAGES, got);
-	expect_pin_delta(test, &before, 0, 0);
+	PIN_TEST_EXPECT_DELTA(test, &before, 0, 0);
 	for (i = 0; i < NR_TEST_PAGES; i++) {
 		KUNIT_EXPECT_PTR_EQ(test, got[i], ref[i]);
 		KUNIT_EXPECT_EQ(test, page_ref_count(ref[i]), refs[i] + 1);
@@ -213,30 +124,30 @@ static void get_fast_takes_refs_not_pins(struct kunit *test)
 
 static void pin_zero_page_is_not_counted(struct kunit *test)
 {
-	unsigned long addr = map_user_pages(test, NR_TEST_PAGES, PROT_READ);
-	struct held_pins *held = held_pins_alloc(test);
-	struct pin_counts before;
+	unsigned long addr = pin_test_map_user(test, NR_TEST_PAGES, PROT_READ);
+	struct pin_test_held *held = pin_test_held_alloc(test, NR_TEST_PAGES);
+	struct pin_test_counts before;
 	int i;
 
 	/* Never written: a read pin maps and returns the shared zero page. */
-	before = pin_counts_read();
+	before = pin_test_counts_read();
 	held->nr = pin_user_pages_fast(addr, NR_TEST_PAGES, 0, held->pages);
 	KUNIT_ASSERT_EQ(test, held->nr, NR_TEST_PAGES);
 	for (i = 0; i < NR_TEST_PAGES; i++)
 		KUNIT_EXPECT_TRUE(test, is_zero_page(held->pages[i]));
-	expect_pin_delta(test, &before, 0, 0);
+	PIN_TEST_EXPECT_DELTA(test, &before, 0, 0);
 
-	held_pins_release(held);
-	expect_pin_delta(test, &before, 0, 0);
+	pin_test_release(held);
+	PIN_TEST_EXPECT_DELTA(test, &before, 0, 0);
 }
 
 static void extract_ubuf_pins_each_page(struct kunit *test)
 {
-	unsigned long addr = map_user_pages(test, NR_TEST_PAGES, PROT_READ | PROT_WRITE);
-	struct held_pins *held = held_pins_alloc(test);
+	unsigned long addr = pin_test_map_user(test, NR_TEST_PAGES, PROT_READ | PROT_WRITE);
+	struct pin_test_held *held = pin_test_held_alloc(test, NR_TEST_PAGES);
 	size_t len = NR_TEST_PAGES * PAGE_SIZE - 200;
 	struct page **pages = held->pages;
-	struct pin_counts before;
+	struct pin_test_counts before;
 	struct iov_iter iter;
 	size_t offset;
 	ssize_t got;
@@ -245,23 +156,18 @@ static void extract_ubuf_pins_each_page(struct kunit *test)
 	iov_iter_ubuf(&iter, ITER_DEST, (void __user *)addr + 100, len);
 	KUNIT_EXPECT_TRUE(test, iov_iter_extract_will_pin(&iter));
 
-	before = pin_counts_read();
+	before = pin_test_counts_read();
 	got = iov_iter_extract_pages(&iter, &pages, len, NR_TEST_PAGES, 0, &offset);
 	KUNIT_ASSERT_EQ(test, got, (ssize_t)len);
 	held->nr = NR_TEST_PAGES;
 	KUNIT_EXPECT_EQ(test, offset, 100);
 	KUNIT_EXPECT_EQ(test, iov_iter_count(&iter), 0);
-	expect_pin_delta(test, &before, NR_TEST_PAGES, 0);
+	PIN_TEST_EXPECT_DELTA(test, &before, NR_TEST_PAGES, 0);
 	for (i = 0; i < NR_TEST_PAGES; i++)
 		KUNIT_EXPECT_TRUE(test, folio_maybe_dma_pinned(page_folio(pages[i])));
 
-	held_pins_release(held);
-	expect_pin_delta(test, &before, NR_TEST_PAGES, NR_TEST_PAGES);
-}
-
-static void free_test_page(void *page)
-{
-	__free_page(page);
+	pin_test_release(held);
+	PIN_TEST_EXPECT_DELTA(test, &before, NR_TEST_PAGES, NR_TEST_PAGES);
 }
 
 static void extract_bvec_takes_no_ref(struct kunit *test)
@@ -269,23 +175,21 @@ static void extract_bvec_takes_no_ref(struct kunit *test)
 	struct bio_vec bv[NR_TEST_PAGES];
 	struct page *src[NR_TEST_PAGES], *out[NR_TEST_PAGES], **pages = out;
 	int refs[NR_TEST_PAGES];
-	struct pin_counts before;
+	struct pin_test_counts before;
 	struct iov_iter iter;
 	size_t offset;
 	ssize_t got;
 	int i;
 
 	for (i = 0; i < NR_TEST_PAGES; i++) {
-		src[i] = alloc_page(GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, src[i]);
-		KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_test_page, src[i]), 0);
+		src[i] = pin_test_alloc_page(test);
 		bvec_set_page(&bv[i], src[i], PAGE_SIZE, 0);
 		refs[i] = page_ref_count(src[i]);
 	}
 	iov_iter_bvec(&iter, ITER_SOURCE, bv, NR_TEST_PAGES, NR_TEST_PAGES * PAGE_SIZE);
 	KUNIT_EXPECT_FALSE(test, iov_iter_extract_will_pin(&iter));
 
-	before = pin_counts_read();
+	before = pin_test_counts_read();
 	/* A bvec iterator yields at most one segment per call. */
 	for (i = 0; i < NR_TEST_PAGES; i++) {
 		pages = &out[i];
@@ -295,17 +199,60 @@ static void extract_bvec_takes_no_ref(struct kunit *test)
 		KUNIT_EXPECT_PTR_EQ(test, out[i], src[i]);
 	}
 	KUNIT_EXPECT_EQ(test, iov_iter_count(&iter), 0);
-	expect_pin_delta(test, &before, 0, 0);
+	PIN_TEST_EXPECT_DELTA(test, &before, 0, 0);
 	for (i = 0; i < NR_TEST_PAGES; i++) {
 		KUNIT_EXPECT_EQ(test, page_ref_count(src[i]), refs[i]);
 		KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(page_folio(src[i])));
 	}
 }
 
-/* Pins NR_TEST_PAGES written user pages through a ubuf iterator into @held. */
-static void extract_user_pages(struct kunit *test, struct held_pins *held)
+static void extract_partial_revert_leaves_no_pins(struct kunit *test)
 {
-	unsigned long addr = map_user_pages(test, NR_TEST_PAGES, PROT_READ | PROT_WRITE);
+	unsigned long addr = pin_test_map_user(test, NR_TEST_PAGES, PROT_READ | PROT_WRITE);
+	struct pin_test_held *held = pin_test_held_alloc(test, NR_TEST_PAGES);
+	size_t half = NR_TEST_PAGES / 2 * PAGE_SIZE;
+	struct page **pages = held->pages;
+	struct pin_test_counts before;
+	struct iov_iter iter;
+	struct iovec iov[2];
+	size_t offset;
+	ssize_t got;
+	int i;
+
+	iov[0].iov_base = (void __user *)addr;
+	iov[0].iov_len = half;
+	iov[1].iov_base = (void __user *)addr + half;
+	iov[1].iov_len = half;
+	iov_iter_init(&iter, ITER_SOURCE, iov, 2, 2 * half);
+
+	before = pin_test_counts_read();
+	got = iov_iter_extract_pages(&iter, &pages, 2 * half, 3, 0, &offset);
+	KUNIT_ASSERT_EQ(test, got, (ssize_t)(3 * PAGE_SIZE));
+	held->nr = 3;
+	KUNIT_EXPECT_EQ(test, iov_iter_count(&iter), 2 * half - got);
+	PIN_TEST_EXPECT_DELTA(test, &before, 3, 0);
+
+	/* The caller cannot use the pages after all: release them, rewind. */
+	iov_iter_extract_release(held->pages, 3, true, false);
+	held->nr = 0;
+	iov_iter_revert(&iter, got);
+	KUNIT_EXPECT_EQ(test, iov_iter_count(&iter), 2 * half);
+	PIN_TEST_EXPECT_DELTA(test, &before, 3, 3);
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(page_folio(held->pages[i])));
+
+	/* Extraction resumes at the start and stops at the segment's end. */
+	got = iov_iter_extract_pages(&iter, &pages, 2 * half, NR_TEST_PAGES, 0, &offset);
+	KUNIT_ASSERT_EQ(test, got, (ssize_t)half);
+	held->nr = NR_TEST_PAGES / 2;
+	KUNIT_EXPECT_EQ(test, offset, 0);
+	PIN_TEST_EXPECT_DELTA(test, &before, 3 + NR_TEST_PAGES / 2, 3);
+}
+
+/* Pins NR_TEST_PAGES written user pages through a ubuf iterator into @held. */
+static void extract_user_pages(struct kunit *test, struct pin_test_held *held)
+{
+	unsigned long addr = pin_test_map_user(test, NR_TEST_PAGES, PROT_READ | PROT_WRITE);
 	struct page **pages = held->pages;
 	struct iov_iter iter;
 	size_t offset;
@@ -320,19 +267,19 @@ static void extract_user_pages(struct kunit *test, struct held_pins *held)
 
 static void release_pinned_unpins_clean(struct kunit *test)
 {
-	struct held_pins *held = held_pins_alloc(test);
+	struct pin_test_held *held = pin_test_held_alloc(test, NR_TEST_PAGES);
 	bool was_dirty[NR_TEST_PAGES];
-	struct pin_counts before;
+	struct pin_test_counts before;
 	int i;
 
 	extract_user_pages(test, held);
 	for (i = 0; i < NR_TEST_PAGES; i++)
 		was_dirty[i] = folio_test_dirty(page_folio(held->pages[i]));
 
-	before = pin_counts_read();
+	before = pin_test_counts_read();
 	iov_iter_extract_release(held->pages, NR_TEST_PAGES, true, false);
 	held->nr = 0;
-	expect_pin_delta(test, &before, 0, NR_TEST_PAGES);
+	PIN_TEST_EXPECT_DELTA(test, &before, 0, NR_TEST_PAGES);
 	for (i = 0; i < NR_TEST_PAGES; i++) {
 		struct folio *folio = page_folio(held->pages[i]);
 
@@ -343,8 +290,8 @@ static void release_pinned_unpins_clean(struct kunit *test)
 
 static void release_pinned_dirty_marks_folios(struct kunit *test)
 {
-	struct held_pins *held = held_pins_alloc(test);
-	struct pin_counts before;
+	struct pin_test_held *held = pin_test_held_alloc(test, NR_TEST_PAGES);
+	struct pin_test_counts before;
 	int i;
 
 	extract_user_pages(test, held);
@@ -352,10 +299,10 @@ static void release_pinned_dirty_marks_folios(struct kunit *test)
 		if (folio_test_dirty(page_folio(held->pages[i])))
 			kunit_skip(test, "fresh anonymous folios are already dirty here");
 
-	before = pin_counts_read();
+	before = pin_test_counts_read();
 	iov_iter_extract_release(held->pages, NR_TEST_PAGES, true, true);
 	held->nr = 0;
-	expect_pin_delta(test, &before, 0, NR_TEST_PAGES);
+	PIN_TEST_EXPECT_DELTA(test, &before, 0, NR_TEST_PAGES);
 	for (i = 0; i < NR_TEST_PAGES; i++)
 		KUNIT_EXPECT_TRUE(test, folio_test_dirty(page_folio(held->pages[i])));
 }
@@ -364,20 +311,18 @@ static void release_unpinned_leaves_pages_alone(struct kunit *test)
 {
 	struct page *pages[NR_TEST_PAGES];
 	int refs[NR_TEST_PAGES];
-	struct pin_counts before;
+	struct pin_test_counts before;
 	int i;
 
 	for (i = 0; i < NR_TEST_PAGES; i++) {
-		pages[i] = alloc_page(GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
-		KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_test_page, pages[i]), 0);
+		pages[i] = pin_test_alloc_page(test);
 		refs[i] = page_ref_count(pages[i]);
 	}
 
 	/* What a bvec or kvec extraction returns: no reference, no pin. */
-	before = pin_counts_read();
+	before = pin_test_counts_read();
 	iov_iter_extract_release(pages, NR_TEST_PAGES, false, true);
-	expect_pin_delta(test, &before, 0, 0);
+	PIN_TEST_EXPECT_DELTA(test, &before, 0, 0);
 	for (i = 0; i < NR_TEST_PAGES; i++) {
 		KUNIT_EXPECT_EQ(test, page_ref_count(pages[i]), refs[i]);
 		KUNIT_EXPECT_FALSE(test, PageDirty(pages[i]));
@@ -386,9 +331,9 @@ static void release_unpinned_leaves_pages_alone(struct kunit *test)
 
 static void release_zero_page_not_dirtied(struct kunit *test)
 {
-	unsigned long addr = map_user_pages(test, NR_TEST_PAGES, PROT_READ);
-	struct held_pins *held = held_pins_alloc(test);
-	struct pin_counts before;
+	unsigned long addr = pin_test_map_user(test, NR_TEST_PAGES, PROT_READ);
+	struct pin_test_held *held = pin_test_held_alloc(test, NR_TEST_PAGES);
+	struct pin_test_counts before;
 	int i;
 
 	held->nr = pin_user_pages_fast(addr, NR_TEST_PAGES, 0, held->pages);
@@ -396,17 +341,17 @@ static void release_zero_page_not_dirtied(struct kunit *test)
 	for (i = 0; i < NR_TEST_PAGES; i++)
 		KUNIT_ASSERT_TRUE(test, is_zero_page(held->pages[i]));
 
-	before = pin_counts_read();
+	before = pin_test_counts_read();
 	iov_iter_extract_release(held->pages, NR_TEST_PAGES, true, true);
 	held->nr = 0;
-	expect_pin_delta(test, &before, 0, 0);
+	PIN_TEST_EXPECT_DELTA(test, &before, 0, 0);
 	KUNIT_EXPECT_FALSE(test, PageDirty(ZERO_PAGE(0)));
 }
 
 static void release_skips_null_entries(struct kunit *test)
 {
-	struct held_pins *held = held_pins_alloc(test);
-	struct pin_counts before;
+	struct pin_test_held *held = pin_test_held_alloc(test, NR_TEST_PAGES);
+	struct pin_test_counts before;
 	struct page *gap;
 
 	extract_user_pages(test, held);
@@ -414,26 +359,26 @@ static void release_skips_null_entries(struct kunit *test)
 	held->pages[3] = NULL;
 	unpin_user_page(gap);
 
-	before = pin_counts_read();
+	before = pin_test_counts_read();
 	iov_iter_extract_release(held->pages, NR_TEST_PAGES, true, true);
 	held->nr = 0;
-	expect_pin_delta(test, &before, 0, NR_TEST_PAGES - 1);
+	PIN_TEST_EXPECT_DELTA(test, &before, 0, NR_TEST_PAGES - 1);
 }
 
 static void release_atomic_does_not_sleep(struct kunit *test)
 {
-	struct held_pins *held = held_pins_alloc(test);
-	struct pin_counts before;
+	struct pin_test_held *held = pin_test_held_alloc(test, NR_TEST_PAGES);
+	struct pin_test_counts before;
 	int i;
 
 	extract_user_pages(test, held);
-	before = pin_counts_read();
+	before = pin_test_counts_read();
 	/* A sleeping call in here is reported by CONFIG_DEBUG_ATOMIC_SLEEP. */
 	preempt_disable();
 	iov_iter_extract_release_atomic(held->pages, NR_TEST_PAGES, true, true);
 	preempt_enable();
 	held->nr = 0;
-	expect_pin_delta(test, &before, 0, NR_TEST_PAGES);
+	PIN_TEST_EXPECT_DELTA(test, &before, 0, NR_TEST_PAGES);
 	for (i = 0; i < NR_TEST_PAGES; i++)
 		KUNIT_EXPECT_TRUE(test, folio_test_dirty(page_folio(held->pages[i])));
 }
@@ -444,6 +389,7 @@ static struct kunit_case gup_pin_test_cases[] = {
 	KUNIT_CASE(pin_zero_page_is_not_counted),
 	KUNIT_CASE(extract_ubuf_pins_each_page),
 	KUNIT_CASE(extract_bvec_takes_no_ref),
+	KUNIT_CASE(extract_partial_revert_leaves_no_pins),
 	KUNIT_CASE(release_pinned_unpins_clean),
 	KUNIT_CASE(release_pinned_dirty_marks_folios),
 	KUNIT_CASE(release_unpinned_leaves_pages_alone),

@@ -19,39 +19,9 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "pins.h"
 
 #define NR_PAGES	16
-
-struct pins {
-	long acquired;
-	long released;
-};
-
-static int read_pins(struct pins *p)
-{
-	char name[64];
-	long val;
-	FILE *f;
-	int fd;
-
-	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
-	if (fd < 0 || write(fd, "1", 1) != 1)
-		return -1;
-	close(fd);
-	f = fopen("/proc/vmstat", "r");
-	if (!f)
-		return -1;
-	p->acquired = -1;
-	p->released = -1;
-	while (fscanf(f, "%63s %ld", name, &val) == 2) {
-		if (!strcmp(name, "nr_foll_pin_acquired"))
-			p->acquired = val;
-		else if (!strcmp(name, "nr_foll_pin_released"))
-			p->released = val;
-	}
-	fclose(f);
-	return p->acquired < 0 || p->released < 0 ? -1 : 0;
-}
 
 FIXTURE(dio)
 {
