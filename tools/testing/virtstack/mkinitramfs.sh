@@ -40,6 +40,37 @@ for c in "$VS_TOP"/tools/testing/selftests/virtstack/*.c; do
 		die "guest test $c does not build"
 done
 
+# Guest lanes: scripts that start the real components some tests need.
+mkdir -p "$root/virtstack/lanes"
+cp "$VS_HARNESS"/guest/lanes/* "$root/virtstack/lanes/"
+
+# The NFS lane's tools: Debian's rpc.nfsd, rpc.mountd, exportfs and
+# mount.nfs with the shared libraries they load, unpacked from the packages
+# (nothing is installed on the host).
+debs=$("$VS_HARNESS/debs.sh" "${VS_DEBS:-$dir/../debs}" nfs-kernel-server nfs-common libwrap0)
+mkdir -p "$root/sbin" "$root/usr/sbin" "$root/etc" "$root/lib64" "$root/lib/x86_64-linux-gnu"
+libs=$debs/lib/x86_64-linux-gnu:$debs/usr/lib/x86_64-linux-gnu
+: > "$dir/libs.list"
+for b in usr/sbin/rpc.nfsd usr/sbin/rpc.mountd usr/sbin/exportfs sbin/mount.nfs; do
+	[ -x "$debs/$b" ] || die "$debs/$b missing from the unpacked packages"
+	cp "$debs/$b" "$root/$b"
+	LD_LIBRARY_PATH=$libs ldd "$debs/$b" > "$dir/ldd.out" ||
+		die "ldd $debs/$b failed"
+	! grep -q 'not found' "$dir/ldd.out" ||
+		die "libraries of $b not found: $(grep 'not found' "$dir/ldd.out" | tr -s ' \t' ' ')"
+	awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\/.*ld-linux/ { print $1 }' \
+		"$dir/ldd.out" >> "$dir/libs.list"
+done
+for lib in $(sort -u "$dir/libs.list"); do
+	case "$lib" in
+	*/ld-linux*) cp -L "$lib" "$root/lib64/" ;;
+	*) cp -L "$lib" "$root/lib/x86_64-linux-gnu/" ;;
+	esac
+done
+rm -f "$dir/ldd.out" "$dir/libs.list"
+[ -f /etc/netconfig ] || die "/etc/netconfig missing: install it with 'apt-get install libtirpc-common'"
+cp /etc/netconfig "$root/etc/"
+
 # Benchmarks, for make bench.
 if [ -n "${BENCH:-}" ]; then
 	mkdir -p "$root/virtstack/bench"

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for the release of the guest pages vhost-scsi maps into a
+ * command's scatterlists.
+ *
+ * vhost-scsi pins the guest's buffers (they are user memory of the VMM's
+ * mm) for as long as the target may access them. When the command is done
+ * it must unpin every page exactly once, mark the pages dirty after a guest
+ * READ (the target wrote into them, and guest memory may be file-backed),
+ * never dirty the pages of a guest WRITE (they may be the zero page), and
+ * cope with a mapping that stopped part way (entries without a page).
+ */
+#include <kunit/pin_test.h>
+#include <kunit/test.h>
+#include <linux/scatterlist.h>
+
+#include "scsi_kunit.h"
+
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+
+#define NR_TEST_PAGES	8
+
+/* Pins @nr pages of guest memory (the test's mm) and maps them into @sgl. */
+static struct pin_test_held *pin_into_sgl(struct kunit *test, struct scatterlist *sgl,
+					  int nr, bool written, unsigned int gup_flags)
+{
+	struct pin_test_held *held = pin_test_held_alloc(test, nr);
+	unsigned long addr;
+	int i;
+
+	addr = pin_test_map_user(test, nr, written ? PROT_READ | PROT_WRITE : PROT_READ);
+	held->nr = pin_user_pages_fast(addr, nr, gup_flags, held->pages);
+	KUNIT_ASSERT_EQ(test, held->nr, nr);
+
+	sg_init_table(sgl, NR_TEST_PAGES);
+	for (i = 0; i < nr; i++)
+		sg_set_page(&sgl[i], held->pages[i], PAGE_SIZE, 0);
+	return held;
+}
+
+static void guest_read_dirties_and_unpins(struct kunit *test)
+{
+	struct scatterlist sgl[NR_TEST_PAGES];
+	struct pin_test_counts before;
+	struct pin_test_held *held;
+	int i;
+
+	held = pin_into_sgl(test, sgl, NR_TEST_PAGES, true, FOLL_WRITE);
+	for (i = 0; i < NR_TEST_PAGES; i++)
+		KUNIT_ASSERT_FALSE(test, folio_test_dirty(page_folio(held->pages[i])));
+
+	before = pin_test_counts_read();
+	vhost_scsi_release_sgl(sgl, NR_TEST_PAGES, true, true);
+	held->nr = 0;
+	PIN_TEST_EXPECT_DELTA(test, &before, 0, NR_TEST_PAGES);
+	for (i = 0; i < NR_TEST_PAGES; i++) {
+		struct folio *folio = page_folio(held->pages[i]);
+
+		KUNIT_EXPECT_TRUE(test, folio_test_dirty(folio));
+		KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(folio));
+	}
+}
+
+static void guest_write_unpins_clean(struct kunit *test)
+{
+	struct scatterlist sgl[NR_TEST_PAGES];
+	struct pin_test_counts before;
+	struct pin_test_held *held;
+	int i;
+
+	held = pin_into_sgl(test, sgl, NR_TEST_PAGES, true, 0);
+	before = pin_test_counts_read();
+	vhost_scsi_release_sgl(sgl, NR_TEST_PAGES, true, false);
+	held->nr = 0;
+	PIN_TEST_EXPECT_DELTA(test, &before, 0, NR_TEST_PAGES);
+	for (i = 0; i < NR_TEST_PAGES; i++) {
+		struct folio *folio = page_folio(held->pages[i]);
+
+		KUNIT_EXPECT_FALSE(test, folio_test_dirty(folio));
+		KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(folio));
+	}
+}
+
+static void guest_write_of_zero_pages(struct kunit *test)
+{
+	struct scatterlist sgl[NR_TEST_PAGES];
+	struct pin_test_counts before;
+	struct pin_test_held *held;
+	int i;
+
+	/* Guest memory never written: a read pin returns the zero page. */
+	held = pin_into_sgl(test, sgl, NR_TEST_PAGES, false, 0);
+	for (i = 0; i < NR_TEST_PAGES; i++)
+		KUNIT_ASSERT_TRUE(test, is_zero_page(held->pages[i]));
+
+	before = pin_test_counts_read();
+	vhost_scsi_release_sgl(sgl, NR_TEST_PAGES, true, false);
+	held->nr = 0;
+	PIN_TEST_EXPECT_DELTA(test, &before, 0, 0);
+	KUNIT_EXPECT_FALSE(test, PageDirty(ZERO_PAGE(0)));
+}
+
+static void partial_mapping_releases_what_was_mapped(struct kunit *test)
+{
+	struct scatterlist sgl[NR_TEST_PAGES];
+	struct pin_test_counts before;
+	struct pin_test_held *held;
+	int mapped = NR_TEST_PAGES / 2 + 1;
+	int i;
+
+	/* A mapping that failed after @mapped pages: the rest have no page. */
+	held = pin_into_sgl(test, sgl, mapped, true, FOLL_WRITE);
+	before = pin_test_counts_read();
+	vhost_scsi_release_sgl(sgl, NR_TEST_PAGES, true, false);
+	held->nr = 0;
+	PIN_TEST_EXPECT_DELTA(test, &before, 0, mapped);
+	for (i = 0; i < mapped; i++)
+		KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(page_folio(held->pages[i])));
+}
+
+static void unpinned_pages_are_left_alone(struct kunit *test)
+{
+	struct scatterlist sgl[NR_TEST_PAGES];
+	struct pin_test_counts before;
+	int refs[NR_TEST_PAGES];
+	struct page *page;
+	int i;
+
+	sg_init_table(sgl, NR_TEST_PAGES);
+	for (i = 0; i < NR_TEST_PAGES; i++) {
+		page = pin_test_alloc_page(test);
+		sg_set_page(&sgl[i], page, PAGE_SIZE, 0);
+		refs[i] = page_ref_count(page);
+	}
+
+	before = pin_test_counts_read();
+	vhost_scsi_release_sgl(sgl, NR_TEST_PAGES, false, true);
+	PIN_TEST_EXPECT_DELTA(test, &before, 0, 0);
+	for (i = 0; i < NR_TEST_PAGES; i++) {
+		page = sg_page(&sgl[i]);
+		KUNIT_EXPECT_EQ(test, page_ref_count(page), refs[i]);
+		KUNIT_EXPECT_FALSE(test, PageDirty(page));
+	}
+}
+
+static struct kunit_case vhost_scsi_test_cases[] = {
+	KUNIT_CASE(guest_read_dirties_and_unpins),
+	KUNIT_CASE(guest_write_unpins_clean),
+	KUNIT_CASE(guest_write_of_zero_pages),
+	KUNIT_CASE(partial_mapping_releases_what_was_mapped),
+	KUNIT_CASE(unpinned_pages_are_left_alone),
+	{}
+};
+
+static struct kunit_suite vhost_scsi_test_suite = {
+	.name = "vhost_scsi_pages",
+	.test_cases = vhost_scsi_test_cases,
+};
+
+kunit_test_suite(vhost_scsi_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests for vhost-scsi's release of guest pages");
+MODULE_LICENSE("GPL");
