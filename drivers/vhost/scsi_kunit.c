@@ -9,6 +9,11 @@
  * READ (the target wrote into them, and guest memory may be file-backed),
  * never dirty the pages of a guest WRITE (they may be the zero page), and
  * cope with a mapping that stopped part way (entries without a page).
+ *
+ * The mapping and completion paths of a real command are driven end to
+ * end by the guest's vhost_scsi test (a user-space virtio-scsi driver
+ * against a LIO target). The pin counters are global: run the suite where
+ * nothing else pins.
  */
 #include <kunit/pin_test.h>
 #include <kunit/test.h>

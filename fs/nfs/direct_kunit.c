@@ -16,10 +16,17 @@
  * created. The cases replay those branches on pinned user pages and check
  * the pin counters exactly; a page unpinned twice shows as one unpin too
  * many (and as a bad reference count).
+ *
+ * The cases replay the loops' steps with the real helpers; the loops
+ * themselves run end to end in the guest's dio_pins, dio_fork_race and
+ * fault_dio tests against the guest's own knfsd (fault_dio fails the
+ * nfs_page allocations at random). The pin counters are global: run the
+ * suite where nothing else pins.
  */
 #include <kunit/pin_test.h>
 #include <kunit/test.h>
 #include <linux/bvec.h>
+#include <linux/nfs_fs.h>
 #include <linux/nfs_page.h>
 #include <linux/slab.h>
 #include <linux/uio.h>

@@ -8,6 +8,10 @@
  * the counters exactly (the per-CPU deltas included, so a suite can assert
  * exact differences), map anonymous user pages in the test's own mm and keep
  * track of pins a test holds, so that a failing test releases them.
+ *
+ * The counters are global: a suite that asserts exact deltas must run
+ * where nothing else pins or unpins meanwhile, as in the harness's guest
+ * (suites run one at a time as their modules load) or under kunit.py.
  */
 #ifndef _KUNIT_PIN_TEST_H
 #define _KUNIT_PIN_TEST_H
@@ -66,11 +70,13 @@ static inline struct pin_test_counts pin_test_counts_read(void)
 /* Expects exactly @acquired pins and @released unpins since @before. */
 #define PIN_TEST_EXPECT_DELTA(test, before, acq, rel)				\
 	do {									\
+		const struct pin_test_counts *__then = (before);		\
 		struct pin_test_counts __now = pin_test_counts_read();		\
+		struct kunit *__test = (test);					\
 										\
-		KUNIT_EXPECT_EQ_MSG(test, __now.acquired - (before)->acquired,	\
+		KUNIT_EXPECT_EQ_MSG(__test, __now.acquired - __then->acquired,	\
 				    (long)(acq), "nr_foll_pin_acquired delta");	\
-		KUNIT_EXPECT_EQ_MSG(test, __now.released - (before)->released,	\
+		KUNIT_EXPECT_EQ_MSG(__test, __now.released - __then->released,	\
 				    (long)(rel), "nr_foll_pin_released delta");	\
 	} while (0)
 

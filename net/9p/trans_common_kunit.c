@@ -9,6 +9,10 @@
  * without a reference, so that slab, large-kmalloc and frozen pages are
  * never refcounted; user-backed payloads must come back pinned. Every case
  * checks both the pages returned and what happened to their counts.
+ *
+ * The transport's use of the helper (p9_get_mapped_pages(), the request's
+ * release) is driven end to end by the guest's loop_9p and dio_pins tests.
+ * The pin counters are global: run the suite where nothing else pins.
  */
 #include <kunit/pin_test.h>
 #include <kunit/test.h>
@@ -26,15 +30,28 @@ KUNIT_DEFINE_ACTION_WRAPPER(vfree_action, vfree, const void *);
 
 struct extracted {
 	struct page **pages;
+	ssize_t bytes;
 	size_t offs;
 	bool pinned;
 };
 
+/* Frees the page array, and unpins what a test that stopped early held. */
 static void extracted_free(void *data)
 {
 	struct extracted *ex = data;
 
+	if (ex->pages && ex->pinned && ex->bytes > 0)
+		iov_iter_extract_release(ex->pages, DIV_ROUND_UP(ex->bytes + ex->offs, PAGE_SIZE),
+					 true, false);
 	kvfree(ex->pages);
+}
+
+/* What the transport does when the request is done. */
+static void release(struct extracted *ex, bool dirty)
+{
+	iov_iter_extract_release(ex->pages, DIV_ROUND_UP(ex->bytes + ex->offs, PAGE_SIZE),
+				 ex->pinned, dirty);
+	ex->pinned = false;
 }
 
 static struct extracted *extracted_alloc(struct kunit *test)
@@ -50,7 +67,8 @@ static ssize_t extract(struct kunit *test, struct extracted *ex,
 		       struct iov_iter *iter, size_t count)
 {
 	ex->offs = ~0UL;
-	return p9_extract_pages(iter, count, &ex->pages, &ex->offs, &ex->pinned);
+	ex->bytes = p9_extract_pages(iter, count, &ex->pages, &ex->offs, &ex->pinned);
+	return ex->bytes;
 }
 
 static void user_payload_is_pinned(struct kunit *test)
@@ -79,7 +97,7 @@ static void user_payload_is_pinned(struct kunit *test)
 	}
 
 	/* What the transport does once the host has written the payload. */
-	iov_iter_extract_release(ex->pages, NR_TEST_PAGES, ex->pinned, true);
+	release(ex, true);
 	PIN_TEST_EXPECT_DELTA(test, &before, NR_TEST_PAGES, NR_TEST_PAGES);
 	for (i = 0; i < NR_TEST_PAGES; i++) {
 		struct folio *folio = page_folio(ex->pages[i]);
@@ -105,7 +123,7 @@ static void user_payload_is_cut_at_count(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iov_iter_count(&iter), (NR_TEST_PAGES - 1) * PAGE_SIZE - 1);
 	PIN_TEST_EXPECT_DELTA(test, &before, 2, 0);
 
-	iov_iter_extract_release(ex->pages, 2, ex->pinned, false);
+	release(ex, false);
 	PIN_TEST_EXPECT_DELTA(test, &before, 2, 2);
 }
 
@@ -159,7 +177,7 @@ static void bvec_payload_takes_no_ref(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, put_page_action, page), 0);
 	for (i = 0; i < NR_TEST_PAGES; i++)
-		refs[i] = page_ref_count(page + i);
+		refs[i] = folio_ref_count(page_folio(page + i));
 
 	bvec_set_page(&bv, page, NR_TEST_PAGES * PAGE_SIZE - 512, 512);
 	iov_iter_bvec(&iter, ITER_DEST, &bv, 1, bv.bv_len);
@@ -170,12 +188,12 @@ static void bvec_payload_takes_no_ref(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ex->offs, 512);
 	for (i = 0; i < NR_TEST_PAGES; i++) {
 		KUNIT_EXPECT_PTR_EQ(test, ex->pages[i], page + i);
-		KUNIT_EXPECT_EQ(test, page_ref_count(page + i), refs[i]);
+		KUNIT_EXPECT_EQ(test, folio_ref_count(page_folio(page + i)), refs[i]);
 	}
 
-	iov_iter_extract_release(ex->pages, NR_TEST_PAGES, ex->pinned, true);
+	release(ex, true);
 	PIN_TEST_EXPECT_DELTA(test, &before, 0, 0);
-	KUNIT_EXPECT_EQ(test, page_ref_count(page), refs[0]);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(page_folio(page)), refs[0]);
 	KUNIT_EXPECT_FALSE(test, PageDirty(page));
 }
 

@@ -76,7 +76,7 @@ if [ -n "${BENCH:-}" ]; then
 	mkdir -p "$root/virtstack/bench"
 	for c in "$VS_HARNESS"/bench/*.c; do
 		[ -f "$c" ] || continue
-		gcc -static -O2 -Wall -Werror -D_GNU_SOURCE \
+		gcc -static -O2 -Wall -Werror -D_GNU_SOURCE -I"$src" \
 			-o "$root/virtstack/bench/$(basename "$c" .c)" "$c" ||
 			die "benchmark $c does not build"
 	done

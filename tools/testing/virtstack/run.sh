@@ -3,7 +3,8 @@
 #
 # run.sh STAGE...: the harness driver behind 'make' and 'make check'.
 # Stages, run in the order given, each as numbered steps:
-#   static  checkpatch.pl --strict on every patch and new file
+#   static  checkpatch.pl --strict on every patch and new file, and the
+#           stack's Coccinelle check on the paths converted to FOLL_PIN
 #   kunit   tools/testing/kunit/kunit.py run with the stack's kunitconfig
 #   guest   prepare the tree, build, sparse/W=1 on what the stack touches
 #           (with 'static'), initramfs, boot the guest, read the verdict
@@ -27,7 +28,7 @@ has()
 
 STAGES=" $* "
 total=1							# prepare
-has static && total=$((total + 1))			# checkpatch
+has static && total=$((total + 2))			# checkpatch, coccinelle
 has static && has guest && total=$((total + 1))		# sparse, after the build
 has kunit && total=$((total + 1))
 has guest && total=$((total + 4))			# build, initramfs, boot, verdict
@@ -64,6 +65,9 @@ if has static && [ "$prepared" = ok ]; then
 	next "checkpatch.pl --strict on patches and new files"
 	"$VS_HARNESS/static.sh" checkpatch "$results/10-checkpatch.tsv" ||
 		row 10-checkpatch "checkpatch: could not run" 0 1 0
+	next "coccinelle: no FOLL_GET page references left in the converted paths"
+	"$VS_HARNESS/static.sh" coccinelle "$results/11-coccinelle.tsv" ||
+		row 11-coccinelle "coccinelle: could not run" 0 1 0
 fi
 
 if has kunit && prepare; then

@@ -8,8 +8,11 @@
  * takes plain page references instead (FOLL_GET) shows a delta of zero.
  *
  * Backends, one fixture variant each, found through the environment the
- * virtstack guest sets: VIRTSTACK_BLK (a scratch virtio-blk disk) and
- * VIRTSTACK_9P (a directory on a virtio-9p mount).
+ * virtstack guest sets: VIRTSTACK_BLK (a scratch virtio-blk disk),
+ * VIRTSTACK_9P (a directory on a virtio-9p mount), VIRTSTACK_NFS and
+ * VIRTSTACK_NFS_LOCALIO (an NFSv4.2 mount of the guest's own knfsd, over
+ * sunrpc and through LOCALIO). Unpatched 6.12 takes references for NFS, so
+ * the NFS variants fail there.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -46,6 +49,18 @@ FIXTURE_VARIANT_ADD(dio, virtio_9p)
 {
 	.env = "VIRTSTACK_9P",
 	.file = "dio_pins.img",
+};
+
+FIXTURE_VARIANT_ADD(dio, nfs)
+{
+	.env = "VIRTSTACK_NFS",
+	.file = "dio_pins.img",
+};
+
+FIXTURE_VARIANT_ADD(dio, nfs_localio)
+{
+	.env = "VIRTSTACK_NFS_LOCALIO",
+	.file = "dio_pins_localio.img",
 };
 
 FIXTURE_SETUP(dio)

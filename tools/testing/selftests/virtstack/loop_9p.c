@@ -163,12 +163,12 @@ TEST_F(loop9p, direct_write_reaches_file)
 	unsigned int i;
 	long bad;
 
-	for (i = 0; i < sizeof(io) / sizeof(io[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(io); i++) {
 		fill(self->buf, io[i].off, io[i].len, 1);
 		ASSERT_EQ(pwrite(self->loop, self->buf, io[i].len, io[i].off),
 			  (ssize_t)io[i].len);
 	}
-	for (i = 0; i < sizeof(io) / sizeof(io[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(io); i++) {
 		memset(self->buf, 0, io[i].len);
 		ASSERT_EQ(pread(self->backing, self->buf, io[i].len, io[i].off),
 			  (ssize_t)io[i].len);

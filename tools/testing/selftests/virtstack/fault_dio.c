@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fault_dio: O_DIRECT I/O while the test's own slab and page allocations
+ * fail at random (failslab and fail_page_alloc, filtered to this task with
+ * /proc/self/make-it-fail). This is how the failure branches of the direct
+ * I/O paths run: an nfs_page that cannot be allocated part way through a
+ * chunk, a page array that cannot be allocated, a netfs request that
+ * cannot be created. Each call must either complete in full or fail with
+ * an error; no pin may be left behind (a leak or a double unpin shows in
+ * the counters, and the harness fails on any splat); and once the faults
+ * stop, the file must read back what was last written.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "pins.h"
+
+#define NR_PAGES	16
+#define CALLS		200
+#define FI		"/sys/kernel/debug"
+
+static int put_once(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+/* Writes @val to @path; retried, as opening it may be a failed allocation. */
+static int put(const char *path, const char *val)
+{
+	int tries;
+
+	for (tries = 0; tries < 100; tries++)
+		if (!put_once(path, val))
+			return 0;
+	return -1;
+}
+
+/* Arms (or disarms) both fault injectors for tasks that opted in. */
+static int faults(int on)
+{
+	static const char * const attrs[] = { "failslab", "fail_page_alloc" };
+	char path[128];
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), FI "/%s/task-filter", attrs[i]);
+		err |= put(path, "Y");
+		snprintf(path, sizeof(path), FI "/%s/ignore-gfp-wait", attrs[i]);
+		err |= put(path, "N");
+		snprintf(path, sizeof(path), FI "/%s/verbose", attrs[i]);
+		err |= put(path, "0");
+		snprintf(path, sizeof(path), FI "/%s/times", attrs[i]);
+		err |= put(path, on ? "-1" : "0");
+		snprintf(path, sizeof(path), FI "/%s/probability", attrs[i]);
+		err |= put(path, on ? (i ? "2" : "10") : "0");
+	}
+	snprintf(path, sizeof(path), FI "/fail_page_alloc/min-order");
+	err |= put(path, "0");
+	return err;
+}
+
+FIXTURE(fault)
+{
+	int fd;
+	size_t len;
+	unsigned char *buf;
+	char path[4096];
+};
+
+FIXTURE_VARIANT(fault)
+{
+	const char *env;
+};
+
+FIXTURE_VARIANT_ADD(fault, nfs)
+{
+	.env = "VIRTSTACK_NFS",
+};
+
+FIXTURE_VARIANT_ADD(fault, nfs_localio)
+{
+	.env = "VIRTSTACK_NFS_LOCALIO",
+};
+
+FIXTURE_VARIANT_ADD(fault, virtio_9p)
+{
+	.env = "VIRTSTACK_9P",
+};
+
+FIXTURE_SETUP(fault)
+{
+	const char *dir = getenv(variant->env);
+
+	self->fd = -1;
+	self->buf = MAP_FAILED;
+	if (!dir || access(dir, W_OK))
+		SKIP(return, "%s does not name a writable directory", variant->env);
+	if (access(FI "/failslab/probability", W_OK))
+		SKIP(return, "no failslab in debugfs (CONFIG_FAILSLAB?)");
+	self->len = NR_PAGES * getpagesize();
+	snprintf(self->path, sizeof(self->path), "%s/fault_dio.dat", dir);
+	self->fd = open(self->path, O_RDWR | O_CREAT | O_TRUNC | O_DIRECT, 0600);
+	ASSERT_GE(self->fd, 0) TH_LOG("open %s: %m", self->path);
+	self->buf = mmap(NULL, 2 * self->len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(self->buf, MAP_FAILED);
+	/* Faulted in now: a fault injected into a page fault would kill us. */
+	memset(self->buf, 0x77, 2 * self->len);
+	ASSERT_EQ(pwrite(self->fd, self->buf, self->len, 0), (ssize_t)self->len);
+}
+
+FIXTURE_TEARDOWN(fault)
+{
+	put("/proc/self/make-it-fail", "0");
+	faults(0);
+	if (self->buf != MAP_FAILED)
+		munmap(self->buf, 2 * self->len);
+	if (self->fd >= 0) {
+		close(self->fd);
+		unlink(self->path);
+	}
+}
+
+TEST_F(fault, errors_surface_and_nothing_leaks)
+{
+	int ok = 0, failed = 0, short_io = 0, eof = 0, call, bad_errno = 0, last_errno = 0;
+	unsigned char *check = self->buf + self->len;
+	struct pins before;
+	ssize_t n;
+
+	ASSERT_EQ(read_pins(&before), 0);
+	ASSERT_EQ(faults(1), 0) TH_LOG("could not arm failslab/fail_page_alloc");
+	ASSERT_EQ(put("/proc/self/make-it-fail", "1"), 0);
+	for (call = 0; call < CALLS; call++) {
+		self->buf[0] = (unsigned char)call;
+		if (call & 1)
+			n = pread(self->fd, check, self->len, 0);
+		else
+			n = pwrite(self->fd, self->buf, self->len, 0);
+		if (n == (ssize_t)self->len) {
+			ok++;
+		} else if (n == 0) {
+			eof++;
+		} else if (n < 0) {
+			failed++;
+			if (errno != ENOMEM && errno != EIO && errno != EFAULT &&
+			    errno != EAGAIN && errno != EINTR) {
+				bad_errno++;
+				last_errno = errno;
+			}
+		} else {
+			short_io++;
+		}
+	}
+	ASSERT_EQ(put("/proc/self/make-it-fail", "0"), 0);
+	ASSERT_EQ(faults(0), 0);
+
+	TH_LOG("%d calls complete, %d failed, %d short, %d at 0", ok, failed, short_io, eof);
+	EXPECT_GT(failed + short_io + eof, 0) TH_LOG("no injected fault reached the I/O path");
+	EXPECT_EQ(eof, 0) TH_LOG("%d calls returned 0: an error reported as end of file", eof);
+	EXPECT_EQ(bad_errno, 0) TH_LOG("unexpected errno %d", last_errno);
+	EXPECT_EQ(pins_outstanding(&before), 0) TH_LOG("pins left behind by failed calls");
+
+	/* No lasting damage: a clean round trip. */
+	memset(self->buf, 0x5e, self->len);
+	ASSERT_EQ(pwrite(self->fd, self->buf, self->len, 0), (ssize_t)self->len);
+	memset(check, 0, self->len);
+	ASSERT_EQ(pread(self->fd, check, self->len, 0), (ssize_t)self->len);
+	EXPECT_EQ(memcmp(self->buf, check, self->len), 0);
+	EXPECT_EQ(pins_outstanding(&before), 0);
+}
+
+TEST_HARNESS_MAIN
