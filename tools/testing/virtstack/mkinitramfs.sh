@@ -43,6 +43,7 @@ done
 # Guest lanes: scripts that start the real components some tests need.
 mkdir -p "$root/virtstack/lanes"
 cp "$VS_HARNESS"/guest/lanes/* "$root/virtstack/lanes/"
+chmod +x "$root"/virtstack/lanes/*
 
 # The NFS lane's tools: Debian's rpc.nfsd, rpc.mountd, exportfs and
 # mount.nfs with the shared libraries they load, unpacked from the packages
