@@ -40,39 +40,49 @@ for c in "$VS_TOP"/tools/testing/selftests/virtstack/*.c; do
 		die "guest test $c does not build"
 done
 
-# Guest lanes: scripts that start the real components some tests need.
-mkdir -p "$root/virtstack/lanes"
+# Guest lanes: scripts that start the real components some tests need, and
+# the helper programs they start.
+mkdir -p "$root/virtstack/lanes" "$root/virtstack/bin"
 cp "$VS_HARNESS"/guest/lanes/* "$root/virtstack/lanes/"
 chmod +x "$root"/virtstack/lanes/*
+cp "$VS_HARNESS/guest/tap.sh" "$root/virtstack/"
+for c in "$VS_HARNESS"/guest/bin/*.c; do
+	gcc -static -O2 -Wall -Werror -D_GNU_SOURCE -I"$VS_TOP/tools/testing/selftests/virtstack" \
+		-o "$root/virtstack/bin/$(basename "$c" .c)" "$c" ||
+		die "guest helper $c does not build"
+done
 
-# The NFS lane's tools: Debian's rpc.nfsd, rpc.mountd, exportfs and
-# mount.nfs with the shared libraries they load, unpacked from the packages
-# (nothing is installed on the host).
-debs=$("$VS_HARNESS/debs.sh" "${VS_DEBS:-$dir/../debs}" nfs-kernel-server nfs-common libwrap0)
-mkdir -p "$root/sbin" "$root/usr/sbin" "$root/etc" "$root/lib64" "$root/lib/x86_64-linux-gnu"
-libs=$debs/lib/x86_64-linux-gnu:$debs/usr/lib/x86_64-linux-gnu
+# dynamic SRC DEST: copies the dynamically linked program SRC to DEST in the
+# initramfs and notes the shared libraries it loads (looked up in $libs
+# first, then on the host) for copying below.
 : > "$dir/libs.list"
-for b in usr/sbin/rpc.nfsd usr/sbin/rpc.mountd usr/sbin/exportfs sbin/mount.nfs; do
-	[ -x "$debs/$b" ] || die "$debs/$b missing from the unpacked packages"
-	cp "$debs/$b" "$root/$b"
-	LD_LIBRARY_PATH=$libs ldd "$debs/$b" > "$dir/ldd.out" ||
-		die "ldd $debs/$b failed"
+dynamic()
+{
+	cp "$1" "$root/$2"
+	LD_LIBRARY_PATH=$libs ldd "$1" > "$dir/ldd.out" || die "ldd $1 failed"
 	! grep -q 'not found' "$dir/ldd.out" ||
-		die "libraries of $b not found: $(grep 'not found' "$dir/ldd.out" | tr -s ' \t' ' ')"
+		die "libraries of $1 not found: $(grep 'not found' "$dir/ldd.out" | tr -s ' \t' ' ')"
 	awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\/.*ld-linux/ { print $1 }' \
 		"$dir/ldd.out" >> "$dir/libs.list"
+}
+
+# The NFS lane's tools: Debian's rpc.nfsd, rpc.mountd, exportfs, mount.nfs
+# and tc (netem on lo), unpacked from the packages (nothing is installed on
+# the host).
+debs=$("$VS_HARNESS/debs.sh" "${VS_DEBS:-$dir/../debs}" nfs-kernel-server nfs-common libwrap0 \
+	iproute2 libbpf1 libelf1 libmnl0 libxtables12 libcap2 libbsd0 libmd0)
+mkdir -p "$root/sbin" "$root/usr/sbin" "$root/usr/bin" "$root/etc" "$root/lib64" \
+	"$root/lib/x86_64-linux-gnu"
+libs=$debs/lib/x86_64-linux-gnu:$debs/usr/lib/x86_64-linux-gnu
+for b in usr/sbin/rpc.nfsd usr/sbin/rpc.mountd usr/sbin/exportfs sbin/mount.nfs sbin/tc; do
+	[ -x "$debs/$b" ] || die "$debs/$b missing from the unpacked packages"
+	dynamic "$debs/$b" "$b"
 done
-for lib in $(sort -u "$dir/libs.list"); do
-	case "$lib" in
-	*/ld-linux*) cp -L "$lib" "$root/lib64/" ;;
-	*) cp -L "$lib" "$root/lib/x86_64-linux-gnu/" ;;
-	esac
-done
-rm -f "$dir/ldd.out" "$dir/libs.list"
 [ -f /etc/netconfig ] || die "/etc/netconfig missing: install it with 'apt-get install libtirpc-common'"
 cp /etc/netconfig "$root/etc/"
 
-# Benchmarks, for make bench.
+# Benchmarks, for make bench: C programs, and scripts that drive the host's
+# fio (its libraries come along; it is big, so only bench guests carry it).
 if [ -n "${BENCH:-}" ]; then
 	mkdir -p "$root/virtstack/bench"
 	for c in "$VS_HARNESS"/bench/*.c; do
@@ -81,7 +91,22 @@ if [ -n "${BENCH:-}" ]; then
 			-o "$root/virtstack/bench/$(basename "$c" .c)" "$c" ||
 			die "benchmark $c does not build"
 	done
+	for b in "$VS_HARNESS"/bench/*.sh; do
+		[ -f "$b" ] || continue
+		cp "$b" "$root/virtstack/bench/"
+		chmod +x "$root/virtstack/bench/${b##*/}"
+	done
+	need fio fio
+	dynamic "$(command -v fio)" usr/bin/fio
 fi
+
+for lib in $(sort -u "$dir/libs.list"); do
+	case "$lib" in
+	*/ld-linux*) cp -L "$lib" "$root/lib64/" ;;
+	*) cp -L "$lib" "$root/lib/x86_64-linux-gnu/" ;;
+	esac
+done
+rm -f "$dir/ldd.out" "$dir/libs.list"
 
 # The user's own programs: EXTRA is a space-separated list of files.
 for x in ${EXTRA:-}; do
