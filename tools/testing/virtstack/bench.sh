@@ -40,6 +40,9 @@ while [ "$r" -lt "$rounds" ]; do
 		"$VS_HARNESS/boot.sh" "$BUILD/bench-$m" bench
 		grep -q '^@@VS done' "$BUILD/bench-$m/run/results.log" ||
 			die "the $m guest did not finish its benchmarks; log: $BUILD/bench-$m/run/console.log"
+		! grep -q '^@@VS end bench .* [1-9][0-9]*$' "$BUILD/bench-$m/run/results.log" ||
+			die "a benchmark failed on the $m kernel: $(grep '^@@VS end bench .* [1-9]' \
+				"$BUILD/bench-$m/run/results.log" | cut -d' ' -f4 | tr '\n' ' ')(its output: $BUILD/bench-$m/run/results.log)"
 		grep '^BENCH ' "$BUILD/bench-$m/run/results.log" > "$out/$m-$r.log" ||
 			die "the $m guest reported no benchmark figures"
 	done
