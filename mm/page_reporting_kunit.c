@@ -1,0 +1,507 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for free page reporting (mm/page_reporting.c), through a fake
+ * reporting device that checks every block it is handed and remembers it.
+ *
+ * Only one device can be registered: where a real one (virtio_balloon with
+ * free-page-reporting) holds the slot, every case skips and says so. The
+ * cases run passes at once by rescheduling the device's delayed work, and
+ * free blocks of MAX_PAGE_ORDER, which never sit in per-CPU lists.
+ */
+#include <kunit/test.h>
+#include <linux/delay.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/mmzone.h>
+#include <linux/nodemask.h>
+#include <linux/page-isolation.h>
+#include <linux/page_reporting.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/vmstat.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+
+#include "page_reporting.h"	/* page_reporting_order */
+
+#define NR_BLOCKS	8
+#define BLOCK_ORDER	MAX_PAGE_ORDER
+#define MAX_KICKS	100
+
+struct pr_fake {
+	struct page_reporting_dev_info pr;
+	struct xarray seen;		/* head pfn -> order, reported */
+	struct xarray failed;		/* head pfn -> order, in a failed call */
+	atomic_t in_report;
+	atomic_long_t calls;
+	atomic_long_t failures;
+	atomic_long_t pages;		/* base pages of successful calls */
+	atomic_long_t bad;		/* entries that broke a rule */
+	const char *why;		/* the first rule broken */
+	long fail_call;			/* this call fails with -EIO */
+	bool registered;
+};
+
+/* The worker cannot use KUnit's assertions: count, and assert later. */
+static void pr_fake_bad(struct pr_fake *f, const char *why)
+{
+	if (atomic_long_inc_return(&f->bad) == 1)
+		WRITE_ONCE(f->why, why);
+}
+
+static int pr_fake_report(struct page_reporting_dev_info *pr,
+			  struct scatterlist *sgl, unsigned int nents)
+{
+	struct pr_fake *f = container_of(pr, struct pr_fake, pr);
+	long call = atomic_long_inc_return(&f->calls);
+	bool fail = call == READ_ONCE(f->fail_call);
+	struct scatterlist *sg;
+	unsigned int i;
+
+	if (atomic_inc_return(&f->in_report) > 1)
+		pr_fake_bad(f, "report() ran twice at once");
+	if (!nents || nents > PAGE_REPORTING_CAPACITY)
+		pr_fake_bad(f, "nents out of range");
+
+	for_each_sg(sgl, sg, nents, i) {
+		struct page *page = sg_page(sg);
+		unsigned long pfn = page_to_pfn(page);
+		unsigned int order = get_order(sg->length);
+
+		if (sg->offset || sg->length != PAGE_SIZE << order)
+			pr_fake_bad(f, "an entry is not one whole block");
+		if (order < READ_ONCE(page_reporting_order))
+			pr_fake_bad(f, "a block below page_reporting_order");
+		if (!IS_ALIGNED(pfn, 1UL << order))
+			pr_fake_bad(f, "a block not aligned to its order");
+		if (PageBuddy(page) || page_count(page))
+			pr_fake_bad(f, "a block still on the free list or in use");
+		if (sg_is_last(sg) != (i == nents - 1))
+			pr_fake_bad(f, "the end mark is not on the last entry");
+		if (xa_err(xa_store(fail ? &f->failed : &f->seen, pfn,
+				    xa_mk_value(order), GFP_KERNEL)))
+			pr_fake_bad(f, "out of memory recording a block");
+		if (!fail)
+			atomic_long_add(1L << order, &f->pages);
+	}
+
+	/* report() runs in process context, unlocked: it may sleep. */
+	if (call % 8 == 1)
+		usleep_range(1000, 2000);
+	atomic_dec(&f->in_report);
+	if (fail) {
+		atomic_long_inc(&f->failures);
+		return -EIO;
+	}
+	return 0;
+}
+
+static void pr_fake_init(struct pr_fake *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->pr.report = pr_fake_report;
+	xa_init(&f->seen);
+	xa_init(&f->failed);
+}
+
+static void pr_fake_unregister(struct pr_fake *f)
+{
+	if (f->registered)
+		page_reporting_unregister(&f->pr);
+	f->registered = false;
+}
+
+static void pr_fake_destroy(struct pr_fake *f)
+{
+	pr_fake_unregister(f);
+	xa_destroy(&f->seen);
+	xa_destroy(&f->failed);
+}
+
+KUNIT_DEFINE_ACTION_WRAPPER(pr_fake_destroy_action, pr_fake_destroy, struct pr_fake *);
+
+/* A registered fake device, or the case skips: the slot is taken. */
+static struct pr_fake *pr_fake_get(struct kunit *test)
+{
+	struct pr_fake *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+	int err;
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	pr_fake_init(f);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, pr_fake_destroy_action, f), 0);
+	err = page_reporting_register(&f->pr);
+	if (err == -EBUSY)
+		kunit_skip(test, "another reporting device holds the slot (a balloon?)");
+	KUNIT_ASSERT_EQ(test, err, 0);
+	f->registered = true;
+	return f;
+}
+
+/* Runs one reporting pass now, and waits for it. */
+static void pr_fake_kick(struct pr_fake *f)
+{
+	mod_delayed_work(system_freezable_wq, &f->pr.work, 0);
+	flush_delayed_work(&f->pr.work);
+}
+
+/* Was the block at @pfn of @order reported whole, alone or inside a larger one? */
+static bool pr_fake_covers(struct xarray *xa, unsigned long pfn, unsigned int order)
+{
+	unsigned int o;
+
+	for (o = order; o <= MAX_PAGE_ORDER; o++) {
+		void *e = xa_load(xa, ALIGN_DOWN(pfn, 1UL << o));
+
+		if (e && xa_to_value(e) == o)
+			return true;
+	}
+	return false;
+}
+
+/* The order of the free block that holds @page, or -1; under zone->lock. */
+static int free_block_order(struct page *page)
+{
+	unsigned long pfn = page_to_pfn(page);
+	unsigned int o;
+
+	for (o = 0; o <= MAX_PAGE_ORDER; o++) {
+		struct page *head = pfn_to_page(ALIGN_DOWN(pfn, 1UL << o));
+
+		if (PageBuddy(head) && page_private(head) == o)
+			return o;
+	}
+	return -1;
+}
+
+/*
+ * Free blocks of @order not yet reported in @zone. (A zone too small for
+ * the watermark check of a pass, such as ZONE_DMA, is never reported.)
+ */
+static unsigned long unreported_blocks(struct zone *zone, unsigned int order)
+{
+	unsigned long n = 0;
+	struct page *page;
+	int mt;
+
+	spin_lock_irq(&zone->lock);
+	for (mt = 0; mt < MIGRATE_TYPES; mt++) {
+		if (is_migrate_isolate(mt))
+			continue;
+		list_for_each_entry(page, &zone->free_area[order].free_list[mt], buddy_list)
+			n += !PageReported(page);
+	}
+	spin_unlock_irq(&zone->lock);
+	return n;
+}
+
+static unsigned long vm_event(struct kunit *test, enum vm_event_item item)
+{
+	unsigned long *ev = kunit_kcalloc(test, NR_VM_EVENT_ITEMS, sizeof(*ev), GFP_KERNEL);
+	unsigned long v;
+
+	KUNIT_ASSERT_NOT_NULL(test, ev);
+	all_vm_events(ev);
+	v = ev[item];
+	kunit_kfree(test, ev);
+	return v;
+}
+
+/* Allocates @n blocks of BLOCK_ORDER into @pages; skips if none can be had. */
+static int alloc_blocks(struct kunit *test, struct page **pages, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		pages[i] = alloc_pages(GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL,
+				       BLOCK_ORDER);
+		if (!pages[i])
+			break;
+	}
+	if (!i)
+		kunit_skip(test, "no free block of order %d", BLOCK_ORDER);
+	return i;
+}
+
+static void free_blocks(struct page **pages, unsigned long *pfns, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		pfns[i] = page_to_pfn(pages[i]);
+		__free_pages(pages[i], BLOCK_ORDER);
+	}
+}
+
+/* Kicks passes until every one of @n blocks was reported; how many it took. */
+static int kick_until_covered(struct pr_fake *f, unsigned long *pfns, int n)
+{
+	int kicks, i;
+
+	for (kicks = 1; kicks <= MAX_KICKS; kicks++) {
+		pr_fake_kick(f);
+		for (i = 0; i < n; i++)
+			if (!pr_fake_covers(&f->seen, pfns[i], BLOCK_ORDER))
+				break;
+		if (i == n)
+			return kicks;
+	}
+	return -1;
+}
+
+/* Every entry the device was handed followed the rules. */
+static void expect_fake_clean(struct kunit *test, struct pr_fake *f)
+{
+	KUNIT_EXPECT_EQ_MSG(test, atomic_long_read(&f->bad), 0,
+			    "first broken rule: %s", READ_ONCE(f->why));
+}
+
+static void register_busy(struct kunit *test)
+{
+	struct pr_fake *a = pr_fake_get(test);
+	struct pr_fake *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	pr_fake_init(b);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, pr_fake_destroy_action, b), 0);
+
+	KUNIT_EXPECT_EQ(test, page_reporting_register(&b->pr), -EBUSY);
+	pr_fake_unregister(a);
+	KUNIT_ASSERT_EQ(test, page_reporting_register(&b->pr), 0);
+	b->registered = true;
+	KUNIT_EXPECT_LE(test, page_reporting_order, MAX_PAGE_ORDER);
+	/* Unregistering a device that is not the registered one is a no-op. */
+	page_reporting_unregister(&a->pr);
+	KUNIT_EXPECT_EQ(test, page_reporting_register(&a->pr), -EBUSY);
+}
+
+/*
+ * Registration queues a pass; every block it reports is free, whole and
+ * isolated. Some blocks are freed first, since a device registered before
+ * (the balloon) may have reported everything.
+ */
+static void first_pass_reports_free_blocks(struct kunit *test)
+{
+	struct page *pages[NR_BLOCKS];
+	unsigned long pfns[NR_BLOCKS];
+	struct pr_fake *f = pr_fake_get(test);
+	int n;
+
+	KUNIT_EXPECT_TRUE(test, delayed_work_pending(&f->pr.work));
+	n = alloc_blocks(test, pages, NR_BLOCKS);
+	free_blocks(pages, pfns, n);
+	pr_fake_kick(f);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&f->calls), 0);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&f->pages), 0);
+	expect_fake_clean(test, f);
+}
+
+/* Blocks freed after the first pass are reported and flagged PageReported. */
+static void freed_blocks_reported_and_flagged(struct kunit *test)
+{
+	struct pr_fake *f = pr_fake_get(test);
+	struct page *pages[NR_BLOCKS];
+	unsigned long pfns[NR_BLOCKS];
+	int n, i, kicks, flagged = 0, unflagged = 0;
+
+	pr_fake_kick(f);
+	n = alloc_blocks(test, pages, NR_BLOCKS);
+	free_blocks(pages, pfns, n);
+	kicks = kick_until_covered(f, pfns, n);
+	KUNIT_ASSERT_GT_MSG(test, kicks, 0, "freed blocks not reported after %d passes",
+			    MAX_KICKS);
+
+	for (i = 0; i < n; i++) {
+		struct page *page = pfn_to_page(pfns[i]);
+		struct zone *zone = page_zone(page);
+		int order;
+
+		spin_lock_irq(&zone->lock);
+		order = free_block_order(page);
+		if (order >= 0) {
+			unsigned long head = ALIGN_DOWN(pfns[i], 1UL << order);
+			void *e = xa_load(&f->seen, head);
+
+			/* Reported as the very block it is now: flagged. */
+			if (e && xa_to_value(e) == order)
+				flagged++;
+			if (e && xa_to_value(e) == order && !PageReported(pfn_to_page(head)))
+				unflagged++;
+		}
+		spin_unlock_irq(&zone->lock);
+	}
+	KUNIT_EXPECT_GT(test, flagged, 0);
+	KUNIT_EXPECT_EQ_MSG(test, unflagged, 0, "%d of %d reported free blocks not flagged",
+			    unflagged, flagged);
+	expect_fake_clean(test, f);
+}
+
+/* Taking reported blocks clears the flag and counts them as reallocated. */
+static void reallocation_clears_flag(struct kunit *test)
+{
+	struct pr_fake *f = pr_fake_get(test);
+	struct page *pages[NR_BLOCKS];
+	unsigned long pfns[NR_BLOCKS];
+	unsigned long before;
+	struct zone *zone;
+	int n, i;
+
+	n = alloc_blocks(test, pages, NR_BLOCKS);
+	free_blocks(pages, pfns, n);
+	KUNIT_ASSERT_GT(test, kick_until_covered(f, pfns, n), 0);
+	/*
+	 * Every free block of the order in their zone reported: the next
+	 * allocations take reported ones.
+	 */
+	zone = page_zone(pfn_to_page(pfns[0]));
+	for (i = 0; i < MAX_KICKS && unreported_blocks(zone, BLOCK_ORDER); i++)
+		pr_fake_kick(f);
+	KUNIT_ASSERT_EQ(test, unreported_blocks(zone, BLOCK_ORDER), 0);
+
+	before = vm_event(test, PAGE_REPORTING_REALLOCATED);
+	n = alloc_blocks(test, pages, NR_BLOCKS);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_FALSE(test, PageReported(pages[i]));
+	KUNIT_EXPECT_GE_MSG(test, vm_event(test, PAGE_REPORTING_REALLOCATED) - before,
+			    1UL << BLOCK_ORDER,
+			    "%d blocks allocated after they were all reported, none counted", n);
+	free_blocks(pages, pfns, n);
+	expect_fake_clean(test, f);
+}
+
+/*
+ * A failed report() leaves its blocks unflagged, stops the pass, and leaves
+ * reporting able to run again: a later free is reported without a kick.
+ */
+static void failed_report_leaves_blocks_unflagged(struct kunit *test)
+{
+	struct pr_fake *f = pr_fake_get(test);
+	struct page *pages[NR_BLOCKS];
+	unsigned long pfns[NR_BLOCKS];
+	unsigned long index, errors;
+	long calls;
+	void *e;
+	int n, i;
+
+	pr_fake_kick(f);
+	n = alloc_blocks(test, pages, NR_BLOCKS);
+	errors = vm_event(test, PAGE_REPORTING_ERROR);
+	WRITE_ONCE(f->fail_call, atomic_long_read(&f->calls) + 1);
+	free_blocks(pages, pfns, n);
+	pr_fake_kick(f);
+	KUNIT_ASSERT_EQ(test, atomic_long_read(&f->failures), 1);
+	KUNIT_EXPECT_EQ(test, vm_event(test, PAGE_REPORTING_ERROR) - errors, 1);
+
+	xa_for_each(&f->failed, index, e) {
+		struct page *page = pfn_to_page(index);
+		struct zone *zone = page_zone(page);
+
+		spin_lock_irq(&zone->lock);
+		if (PageBuddy(page) && page_private(page) == xa_to_value(e))
+			KUNIT_EXPECT_FALSE_MSG(test, PageReported(page),
+					       "pfn %#lx flagged after a failed report", index);
+		spin_unlock_irq(&zone->lock);
+	}
+
+	/* No kick: the free requests a pass after the delay (2 s by default). */
+	calls = atomic_long_read(&f->calls);
+	n = alloc_blocks(test, pages, 1);
+	free_blocks(pages, pfns, n);
+	for (i = 0; i < 100 && atomic_long_read(&f->calls) == calls; i++)
+		msleep(100);
+	KUNIT_EXPECT_GT_MSG(test, atomic_long_read(&f->calls), calls,
+			    "no pass within 10 s of a free after a failed report");
+	expect_fake_clean(test, f);
+}
+
+/* After unregister, frees start no pass and no work is left queued. */
+static void unregister_quiesces(struct kunit *test)
+{
+	struct pr_fake *f = pr_fake_get(test);
+	struct page *pages[NR_BLOCKS];
+	unsigned long pfns[NR_BLOCKS];
+	long calls;
+	int n;
+
+	pr_fake_kick(f);
+	pr_fake_unregister(f);
+	calls = atomic_long_read(&f->calls);
+	n = alloc_blocks(test, pages, NR_BLOCKS);
+	free_blocks(pages, pfns, n);
+	msleep(3000);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&f->calls), calls);
+	KUNIT_EXPECT_FALSE(test, delayed_work_pending(&f->pr.work));
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->in_report), 0);
+}
+
+/* Blocks freed while no device was registered are reported after re-register. */
+static void reregister_resumes(struct kunit *test)
+{
+	struct pr_fake *f = pr_fake_get(test);
+	struct page *pages[NR_BLOCKS];
+	unsigned long pfns[NR_BLOCKS];
+	int n;
+
+	pr_fake_kick(f);
+	pr_fake_unregister(f);
+	n = alloc_blocks(test, pages, NR_BLOCKS);
+	free_blocks(pages, pfns, n);
+
+	xa_destroy(&f->seen);
+	KUNIT_ASSERT_EQ(test, page_reporting_register(&f->pr), 0);
+	f->registered = true;
+	KUNIT_EXPECT_GT(test, kick_until_covered(f, pfns, n), 0);
+	expect_fake_clean(test, f);
+}
+
+/* /proc/vmstat counts exactly what the device saw. */
+static void statistics_match_device(struct kunit *test)
+{
+	unsigned long passes = vm_event(test, PAGE_REPORTING_PASS);
+	unsigned long calls = vm_event(test, PAGE_REPORTING_CALL);
+	unsigned long errors = vm_event(test, PAGE_REPORTING_ERROR);
+	unsigned long reported = vm_event(test, PAGE_REPORTING_REPORTED);
+	struct pr_fake *f = pr_fake_get(test);
+	struct page *pages[NR_BLOCKS];
+	unsigned long pfns[NR_BLOCKS];
+	int n;
+
+	pr_fake_kick(f);
+	n = alloc_blocks(test, pages, NR_BLOCKS);
+	WRITE_ONCE(f->fail_call, atomic_long_read(&f->calls) + 1);
+	free_blocks(pages, pfns, n);
+	pr_fake_kick(f);
+	KUNIT_EXPECT_GT(test, kick_until_covered(f, pfns, n), 0);
+	pr_fake_unregister(f);
+
+	KUNIT_EXPECT_GE(test, vm_event(test, PAGE_REPORTING_PASS) - passes, 3);
+	KUNIT_EXPECT_EQ(test, vm_event(test, PAGE_REPORTING_CALL) - calls,
+			atomic_long_read(&f->calls));
+	KUNIT_EXPECT_EQ(test, vm_event(test, PAGE_REPORTING_ERROR) - errors,
+			atomic_long_read(&f->failures));
+	KUNIT_EXPECT_EQ(test, vm_event(test, PAGE_REPORTING_REPORTED) - reported,
+			atomic_long_read(&f->pages));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&f->failures), 1);
+	expect_fake_clean(test, f);
+}
+
+static struct kunit_case page_reporting_cases[] = {
+	KUNIT_CASE(register_busy),
+	KUNIT_CASE(first_pass_reports_free_blocks),
+	KUNIT_CASE(freed_blocks_reported_and_flagged),
+	KUNIT_CASE(reallocation_clears_flag),
+	KUNIT_CASE_SLOW(failed_report_leaves_blocks_unflagged),
+	KUNIT_CASE_SLOW(unregister_quiesces),
+	KUNIT_CASE(reregister_resumes),
+	KUNIT_CASE(statistics_match_device),
+	{}
+};
+
+static struct kunit_suite page_reporting_suite = {
+	.name = "page_reporting",
+	.test_cases = page_reporting_cases,
+};
+
+kunit_test_suite(page_reporting_suite);
+
+MODULE_DESCRIPTION("KUnit tests for free page reporting");
+MODULE_LICENSE("GPL");
