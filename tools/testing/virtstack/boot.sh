@@ -3,7 +3,10 @@
 #
 # boot.sh DIR test|bench|shell: boots DIR's kernel and initramfs under qemu (TCG)
 # with the guest's real devices: a scratch virtio-blk disk, a virtio-9p share
-# of DIR/share and a virtio-balloon with free page reporting.
+# of DIR/share and a virtio-balloon with free page reporting. While qemu
+# runs, its resident set size (kB) is written to DIR/share/.host-rss every
+# 0.2 s, for the guest's free page reporting tests.
+# VS_RUN= replaces DIR/run; VS_BALLOON= the balloon's properties.
 #   test   kernel log to DIR/run/console.log, the init's report to
 #          DIR/run/results.log; killed after GUEST_TIMEOUT seconds.
 #   bench  the same, running the benchmarks only (make bench).
@@ -13,7 +16,7 @@ set -eu
 
 dir=$(cd "$1" && pwd) || die "no directory $1"
 mode=$2
-run=$dir/run
+run=${VS_RUN:-$dir/run}
 timeout=${GUEST_TIMEOUT:-1200}
 kernel=$dir/obj/arch/x86/boot/bzImage
 
@@ -29,7 +32,8 @@ set -- -machine pc -cpu max -smp 2 -nic none -vga none -m "${GUEST_MEM:-2048}" -
 	-device virtio-blk-pci,drive=vd0 \
 	-fsdev "local,id=fs0,path=$dir/share,security_model=none" \
 	-device virtio-9p-pci,fsdev=fs0,mount_tag=vshare \
-	-device virtio-balloon-pci,free-page-reporting=on
+	-device "virtio-balloon-pci,${VS_BALLOON:-free-page-reporting=on}" \
+	-pidfile "$run/qemu.pid"
 cmdline="console=ttyS0 panic=-1 ${GUEST_CMDLINE:-}"
 
 if [ "$mode" = shell ]; then
@@ -37,6 +41,27 @@ if [ "$mode" = shell ]; then
 	exec qemu-system-x86_64 "$@" -nographic -append "$cmdline virtstack.mode=shell"
 fi
 
+# host_rss: the host's side of the free page reporting tests.
+host_rss()
+{
+	i=0
+	while [ ! -s "$run/qemu.pid" ]; do
+		i=$((i + 1))
+		[ $i -le 600 ] || return 0
+		sleep 0.1
+	done
+	pid=$(cat "$run/qemu.pid")
+	while [ -r "/proc/$pid/status" ]; do
+		awk '$1 == "VmRSS:" { print $2 }' "/proc/$pid/status" \
+			> "$dir/share/.host-rss.new" 2>/dev/null &&
+			mv -f "$dir/share/.host-rss.new" "$dir/share/.host-rss"
+		sleep 0.2
+	done
+}
+
+rm -f "$run/qemu.pid" "$dir/share/.host-rss"
+host_rss &
+sampler=$!
 info "guest log: $run/console.log (killed after ${timeout}s)"
 {
 	rc=0
@@ -45,6 +70,8 @@ info "guest log: $run/console.log (killed after ${timeout}s)"
 		-append "$cmdline virtstack.mode=$mode" < /dev/null 2>&1 || rc=$?
 	echo "$rc" > "$run/rc"
 } | tr -d '\r' | tee "$run/results.log" | sed -n 's/^@@VS progress /  guest: /p'
+kill "$sampler" 2> /dev/null || true
+wait "$sampler" 2> /dev/null || true
 rc=$(cat "$run/rc")
 case "$rc" in
 0) ;;

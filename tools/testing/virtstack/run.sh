@@ -7,7 +7,9 @@
 #           stack's Coccinelle check on the paths converted to FOLL_PIN
 #   kunit   tools/testing/kunit/kunit.py run with the stack's kunitconfig
 #   guest   prepare the tree, build, sparse/W=1 on what the stack touches
-#           (with 'static'), initramfs, boot the guest, read the verdict
+#           (with 'static'), initramfs, boot the guest, read the verdict;
+#           then the poison matrix: page_reporting_poison alone in three
+#           more boots, with poisoned or zeroed free pages
 # Every stage leaves result rows in $BUILD/results; the summary prints them
 # and the closing "N passed, N failed" line, and fails on any failure.
 set -eu
@@ -31,7 +33,7 @@ total=1							# prepare
 has static && total=$((total + 2))			# checkpatch, coccinelle
 has static && has guest && total=$((total + 1))		# sparse, after the build
 has kunit && total=$((total + 1))
-has guest && total=$((total + 4))			# build, initramfs, boot, verdict
+has guest && total=$((total + 5))			# build, initramfs, boot, verdict, matrix
 n=0
 next()
 {
@@ -42,6 +44,26 @@ next()
 row()
 {
 	printf '%s\t%s\t%s\t%s\n' "$2" "$3" "$4" "$5" >> "$results/$1.tsv"
+}
+
+# The poison matrix: NAME, guest command line, balloon properties.
+matrix()
+{
+	for c in "init_on_free init_on_free=1 free-page-reporting=on" \
+		"page_poison page_poison=1 free-page-reporting=on" \
+		"page_poison,no-PAGE_POISON page_poison=1 free-page-reporting=on,page-poison=off"; do
+		set -- $c
+		info "poison matrix: $2, balloon $3"
+		if VS_RUN=$TREE/run-$1 VS_BALLOON=$3 GUEST_TIMEOUT=300 \
+			GUEST_CMDLINE="${GUEST_CMDLINE:-} $2 virtstack.only=page_reporting_poison" \
+			"$VS_HARNESS/boot.sh" "$TREE" test > /dev/null; then
+			VS_RUN=$TREE/run-$1 VS_LABEL="poison matrix, $1: " \
+				"$VS_HARNESS/verdict.sh" "$TREE" "$results/45-poison-$1.tsv" ||
+				row "45-poison-$1" "poison matrix, $1: verdict" 0 1 0
+		else
+			row "45-poison-$1" "poison matrix, $1: boot" 0 1 0
+		fi
+	done
 }
 
 prepared=
@@ -94,6 +116,8 @@ if has guest && prepare; then
 			"$VS_HARNESS/verdict.sh" "$TREE" "$results/40-guest.tsv" ||
 				row 41-verdict "verdict: could not read the guest's results" 0 1 0
 			info "full guest log: $TREE/run/console.log"
+			next "free page reporting with poisoned or zeroed free pages (3 boots)"
+			matrix
 		else
 			row 35-initramfs "initramfs" 0 1 0
 		fi

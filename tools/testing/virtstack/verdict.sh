@@ -4,27 +4,29 @@
 # verdict.sh DIR OUT: reads the guest run in DIR/run and writes one result row
 # per KUnit suite, guest test program and harness check to OUT
 # (name<TAB>passed<TAB>failed<TAB>skipped). Problems are printed as found.
+# VS_RUN= replaces DIR/run; VS_LABEL= prefixes every row (the poison matrix).
 set -eu
 . "$(dirname "$0")/lib.sh"
 
 dir=$(cd "$1" && pwd) || die "no directory $1"
 out=$2
-run=$dir/run
+run=${VS_RUN:-$dir/run}
+label=${VS_LABEL:-}
 res=$run/results.log
 con=$run/console.log
 : > "$out"
 
 row()
 {
-	printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >> "$out"
+	printf '%s%s\t%s\t%s\t%s\n' "$label" "$1" "$2" "$3" "$4" >> "$out"
 }
 
 [ -f "$res" ] || die "no guest results in $run: run the guest first"
 
 # KUnit suites (KTAP from debugfs) and test programs (TAP from kselftest).
 # A marker glued to output without a final newline is split off first.
-sed 's/\(.\)@@VS /\1\n@@VS /' "$res" | awk -v out="$out" '
-function emit(name, p, f, s) { printf "%s\t%d\t%d\t%d\n", name, p, f, s >> out }
+sed 's/\(.\)@@VS /\1\n@@VS /' "$res" | awk -v out="$out" -v label="$label" '
+function emit(name, p, f, s) { printf "%s%s\t%d\t%d\t%d\n", label, name, p, f, s >> out }
 $1 == "@@VS" && $2 == "module" {
 	if ($4 == "ok") mok++; else { mfail++; printf "  module %s failed to load (modprobe: %s)\n", $3, $5 }
 	next
@@ -73,7 +75,8 @@ END {
 '
 
 # Every module the build made must have been loaded, and every KUnit test
-# module must have reported a suite.
+# module must have reported a suite; not in a run of one test (@@VS only).
+grep -q '^@@VS only ' "$res" ||
 for m in $(sed -e 's|.*/||' -e 's|\.k\{0,1\}o$||' "$dir/obj/modules.order" 2>/dev/null); do
 	mu=$(echo "$m" | tr - _)
 	grep -q "^@@VS module $m " "$res" ||
