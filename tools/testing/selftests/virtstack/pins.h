@@ -7,10 +7,7 @@
 #ifndef VIRTSTACK_PINS_H
 #define VIRTSTACK_PINS_H
 
-#include <fcntl.h>
-#include <stdio.h>
-#include <string.h>
-#include <unistd.h>
+#include "vmstat.h"
 
 struct pins {
 	long acquired;
@@ -19,32 +16,15 @@ struct pins {
 
 static inline int read_pins(struct pins *p)
 {
-	char name[64];
-	long val;
-	FILE *f;
-	int fd;
+	static const char *const names[] = {
+		"nr_foll_pin_acquired", "nr_foll_pin_released",
+	};
+	long vals[2];
+	int ret = vmstat_read(2, names, vals);
 
-	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
-	if (fd < 0)
-		return -1;
-	if (write(fd, "1", 1) != 1) {
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	f = fopen("/proc/vmstat", "r");
-	if (!f)
-		return -1;
-	p->acquired = -1;
-	p->released = -1;
-	while (fscanf(f, "%63s %ld", name, &val) == 2) {
-		if (!strcmp(name, "nr_foll_pin_acquired"))
-			p->acquired = val;
-		else if (!strcmp(name, "nr_foll_pin_released"))
-			p->released = val;
-	}
-	fclose(f);
-	return p->acquired < 0 || p->released < 0 ? -1 : 0;
+	p->acquired = vals[0];
+	p->released = vals[1];
+	return ret;
 }
 
 /* Pins taken since @before and not yet released. */

@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * page_reporting: free page reporting end to end, with the real component:
+ * the guest's virtio-balloon (qemu -device virtio-balloon-pci,
+ * free-page-reporting=on) tells qemu which free pages it may discard, and
+ * qemu does so. The host harness writes the qemu process's resident set
+ * size (kB) to the 9p share every 0.2 s ($VIRTSTACK_9P/.host-rss), so the
+ * guest can watch the host get its memory back.
+ *
+ * Each case frees N MiB it had touched and asserts on the host's RSS: at
+ * least 90% of it comes back within the configured delay plus a settle
+ * time when reporting is on, nothing when it is off. Also checks the
+ * stack's tunables (page_reporting_delay_ms applies to a queued pass;
+ * enable), its statistics (/proc/vmstat against debugfs and against what
+ * the host returned), and that allocation churn under continuous reporting
+ * loses no memory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "vmstat.h"
+
+#define MIB		(1024L * 1024)
+#define FREE_MIB	512L
+#define SETTLE_S	60	/* on top of the delay, for TCG and the pass budget */
+#define PARAMS		"/sys/module/page_reporting/parameters/"
+#define STATUS		"/sys/kernel/debug/page_reporting/status"
+#define ZONES		"/sys/kernel/debug/page_reporting/zones"
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+static int read_str(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+static int set_param(const char *name, long val)
+{
+	char path[128], s[32];
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	snprintf(s, sizeof(s), "%ld", val);
+	return write_str(path, s);
+}
+
+static long get_param(const char *name)
+{
+	char path[128], s[32];
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	if (read_str(path, s, sizeof(s)))
+		return -1;
+	if (s[0] == 'Y')
+		return 1;
+	if (s[0] == 'N')
+		return 0;
+	return strtol(s, NULL, 10);
+}
+
+/* The qemu process's RSS in kB, as the host last wrote it; -1 if none. */
+static long host_rss_kb(void)
+{
+	const char *dir = getenv("VIRTSTACK_9P");
+	char path[256], s[32];
+
+	if (!dir)
+		return -1;
+	snprintf(path, sizeof(path), "%s/.host-rss", dir);
+	if (read_str(path, s, sizeof(s)) || !s[0])
+		return -1;
+	return strtol(s, NULL, 10);
+}
+
+/* Maps and touches @mib MiB; the pages hold data, so the host has them. */
+static char *touch(long mib)
+{
+	char *p = mmap(NULL, mib * MIB, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	long off;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	for (off = 0; off < mib * MIB; off += 4096)
+		p[off] = (char)(off >> 12) | 1;
+	return p;
+}
+
+/* Lets a sample the host took after now arrive. */
+static void host_sample_wait(void)
+{
+	usleep(600 * 1000);
+}
+
+/*
+ * Polls the host's RSS until it is at least @want_kb below @before_kb, for
+ * at most @secs; returns the seconds it took, or -1.
+ */
+static double wait_drop(long before_kb, long want_kb, double secs)
+{
+	double t0 = now();
+
+	while (now() - t0 < secs) {
+		long rss = host_rss_kb();
+
+		if (rss >= 0 && before_kb - rss >= want_kb)
+			return now() - t0;
+		usleep(200 * 1000);
+	}
+	return -1;
+}
+
+/*
+ * Saves the tunables, checks that the stack's reporting and the host's RSS
+ * are there, and sets the delay.
+ */
+static void tunables_prepare(struct __test_metadata *_metadata,
+			     long *saved_delay, long *saved_enable, long delay_ms)
+{
+	char status[512];
+
+	*saved_delay = get_param("page_reporting_delay_ms");
+	*saved_enable = get_param("enable");
+	ASSERT_GE(*saved_delay, 0)
+		TH_LOG("no %spage_reporting_delay_ms: %s", PARAMS,
+		       "the stack's page reporting patches are missing");
+	ASSERT_GE(*saved_enable, 0) TH_LOG("no " PARAMS "enable");
+	ASSERT_EQ(read_str(STATUS, status, sizeof(status)), 0) TH_LOG("no " STATUS);
+	ASSERT_NE(strstr(status, "device: registered"), NULL)
+		TH_LOG("no reporting device: is the balloon's free-page-reporting on? %s", status);
+	ASSERT_GE(host_rss_kb(), 0)
+		TH_LOG("no host RSS in $VIRTSTACK_9P/.host-rss (written by boot.sh)");
+	ASSERT_EQ(set_param("page_reporting_delay_ms", delay_ms), 0);
+	ASSERT_EQ(set_param("enable", 1), 0);
+}
+
+static void tunables_restore(long saved_delay, long saved_enable)
+{
+	if (saved_delay >= 0)
+		set_param("page_reporting_delay_ms", saved_delay);
+	if (saved_enable >= 0)
+		set_param("enable", saved_enable);
+}
+
+/* End to end, at the default delay and at a short one. */
+FIXTURE(reporting)
+{
+	long delay_ms;
+	long enable;
+};
+
+FIXTURE_VARIANT(reporting)
+{
+	long delay_ms;
+};
+
+FIXTURE_VARIANT_ADD(reporting, delay_100ms)
+{
+	.delay_ms = 100,
+};
+
+FIXTURE_VARIANT_ADD(reporting, delay_2s)
+{
+	.delay_ms = 2000,
+};
+
+FIXTURE_SETUP(reporting)
+{
+	tunables_prepare(_metadata, &self->delay_ms, &self->enable, variant->delay_ms);
+}
+
+FIXTURE_TEARDOWN(reporting)
+{
+	tunables_restore(self->delay_ms, self->enable);
+}
+
+/* Freed memory goes back to the host, and /proc/vmstat counts it. */
+TEST_F_TIMEOUT(reporting, host_gets_freed_memory_back, 180)
+{
+	long want = FREE_MIB * 1024 * 9 / 10, before, reported;
+	double secs;
+	char *p;
+
+	p = touch(FREE_MIB);
+	ASSERT_NE(p, NULL);
+	host_sample_wait();
+	before = host_rss_kb();
+	reported = vmstat_get("page_reporting_reported");
+	ASSERT_GE(reported, 0) TH_LOG("no page_reporting_reported in /proc/vmstat");
+	munmap(p, FREE_MIB * MIB);
+
+	secs = wait_drop(before, want, variant->delay_ms / 1000.0 + SETTLE_S);
+	ASSERT_GE(secs, 0)
+		TH_LOG("host RSS %ld kB -> %ld kB after freeing %ld MiB: under 90%% came back",
+		       before, host_rss_kb(), FREE_MIB);
+	TH_LOG("90%% of %ld MiB back on the host in %.1f s (delay %ld ms)",
+	       FREE_MIB, secs, variant->delay_ms);
+	EXPECT_GE((vmstat_get("page_reporting_reported") - reported) * 4, want)
+		TH_LOG("the host got the memory back; page_reporting_reported missed it");
+}
+
+/* Off, nothing goes back; switched on again, what was freed meanwhile does. */
+TEST_F_TIMEOUT(reporting, off_switch, 180)
+{
+	long want = FREE_MIB * 1024 * 9 / 10, before, passes;
+	char *p;
+
+	ASSERT_EQ(set_param("enable", 0), 0);
+	p = touch(FREE_MIB);
+	ASSERT_NE(p, NULL);
+	host_sample_wait();
+	before = host_rss_kb();
+	passes = vmstat_get("page_reporting_passes");
+	munmap(p, FREE_MIB * MIB);
+
+	sleep(variant->delay_ms / 1000 + 5);
+	EXPECT_LT(before - host_rss_kb(), FREE_MIB * 1024 / 10)
+		TH_LOG("reporting is off, yet the host got %ld kB back", before - host_rss_kb());
+	EXPECT_EQ(vmstat_get("page_reporting_passes"), passes);
+
+	ASSERT_EQ(set_param("enable", 1), 0);
+	EXPECT_GE(wait_drop(before, want, variant->delay_ms / 1000.0 + SETTLE_S), 0)
+		TH_LOG("switched on again, the memory freed while off did not come back");
+}
+
+/* The tunables and the statistics, at a short delay. */
+FIXTURE(tunables)
+{
+	long delay_ms;
+	long enable;
+};
+
+FIXTURE_SETUP(tunables)
+{
+	tunables_prepare(_metadata, &self->delay_ms, &self->enable, 100);
+}
+
+FIXTURE_TEARDOWN(tunables)
+{
+	tunables_restore(self->delay_ms, self->enable);
+}
+
+/*
+ * A pass queued with a long delay runs soon after the delay is lowered:
+ * a new delay applies to the pass already waiting.
+ */
+TEST_F_TIMEOUT(tunables, delay_applies_to_queued_pass, 120)
+{
+	long passes;
+	double t0;
+	char *p;
+	int i;
+
+	/* Quiet: no pass for a whole second. */
+	for (i = 0; i < 30; i++) {
+		passes = vmstat_get("page_reporting_passes");
+		sleep(1);
+		if (vmstat_get("page_reporting_passes") == passes)
+			break;
+	}
+	ASSERT_LT(i, 30) TH_LOG("reporting never goes quiet");
+
+	ASSERT_EQ(set_param("page_reporting_delay_ms", 60000), 0);
+	p = touch(64);
+	ASSERT_NE(p, NULL);
+	munmap(p, 64 * MIB);	/* requests a pass, 60 s away */
+	sleep(2);
+	ASSERT_EQ(vmstat_get("page_reporting_passes"), passes)
+		TH_LOG("a pass ran although the delay is 60 s");
+
+	t0 = now();
+	ASSERT_EQ(set_param("page_reporting_delay_ms", 100), 0);
+	while (vmstat_get("page_reporting_passes") == passes && now() - t0 < 20)
+		usleep(100 * 1000);
+	EXPECT_GT(vmstat_get("page_reporting_passes"), passes)
+		TH_LOG("the queued pass still waits for the old 60 s delay");
+}
+
+/* debugfs page_reporting/zones adds up to /proc/vmstat, exactly. */
+TEST_F(tunables, zones_match_vmstat)
+{
+	long reported, sum_kb = 0, kb, calls;
+	char line[256];
+	FILE *f;
+
+	ASSERT_EQ(set_param("enable", 0), 0);	/* no pass while we read */
+	reported = vmstat_get("page_reporting_reported");
+	calls = vmstat_get("page_reporting_calls");
+	f = fopen(ZONES, "r");
+	ASSERT_NE(f, NULL) TH_LOG("no " ZONES);
+	ASSERT_NE(fgets(line, sizeof(line), f), NULL);	/* the header */
+	while (fgets(line, sizeof(line), f)) {
+		int n = sscanf(line, "%*d %*s %*u %*u %ld", &kb);
+
+		ASSERT_EQ(n, 1) TH_LOG("%s", line);
+		sum_kb += kb;
+	}
+	fclose(f);
+	EXPECT_GT(calls, 0);
+	EXPECT_GT(reported, 0);
+	EXPECT_EQ(sum_kb, reported * (getpagesize() / 1024));
+}
+
+static long meminfo_kb(const char *key)
+{
+	char name[64];
+	long val = -1, v;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld kB", name, &v) == 2)
+		if (!strncmp(name, key, strlen(key)) && name[strlen(key)] == ':')
+			val = v;
+	fclose(f);
+	return val;
+}
+
+/*
+ * Free memory in kB: MemFree plus the pages on the per-CPU free lists
+ * (/proc/zoneinfo "count:"), which MemFree leaves out and which grow under
+ * heavy freeing.
+ */
+static long free_kb(void)
+{
+	long free = meminfo_kb("MemFree"), pcp = 0, n;
+	char line[256];
+	FILE *f = fopen("/proc/zoneinfo", "r");
+
+	if (!f || free < 0)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " count: %ld", &n) == 1)
+			pcp += n;
+	fclose(f);
+	return free + pcp * (getpagesize() / 1024);
+}
+
+/* Two processes allocate and free at random while reporting runs non-stop. */
+static void churn(unsigned int seed, double secs)
+{
+	double t0 = now();
+
+	while (now() - t0 < secs) {
+		long mib = 1 + rand_r(&seed) % 64;
+		char *p = touch(mib);
+
+		if (!p)
+			_exit(1);
+		munmap(p, mib * MIB);
+	}
+	_exit(0);
+}
+
+TEST_F_TIMEOUT(tunables, churn_loses_no_memory, 120)
+{
+	long base, after, total = meminfo_kb("MemTotal");
+	int i, status;
+	pid_t pid[2];
+
+	ASSERT_EQ(set_param("page_reporting_delay_ms", 0), 0);
+	sleep(2);
+	base = free_kb();
+	ASSERT_GT(base, 0);
+	for (i = 0; i < 2; i++) {
+		pid[i] = fork();
+		ASSERT_GE(pid[i], 0);
+		if (!pid[i])
+			churn(i + 1, 15);
+	}
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(waitpid(pid[i], &status, 0), pid[i]);
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	}
+	EXPECT_GT(vmstat_get("page_reporting_calls"), 0);
+	sleep(2);
+	after = free_kb();
+	EXPECT_LT(labs(after - base), total / 50)
+		TH_LOG("free (MemFree + per-CPU lists) %ld kB before the churn, %ld kB after",
+		       base, after);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * page_reporting_poison: free page reporting when the guest poisons or
+ * zeroes the pages it frees. The harness boots this test three more times
+ * (run.sh, the poison matrix): with init_on_free=1, and with page_poison=1
+ * against a balloon with and without VIRTIO_BALLOON_F_PAGE_POISON; the
+ * main run is the fourth case, neither. Reading the command line and the
+ * balloon's negotiated features, it expects:
+ *
+ *   neither, or init_on_free=1   reporting registered, no note, and 90% of
+ *                                the memory freed comes back to the host
+ *   page_poison=1, PAGE_POISON   registered, but the host (qemu) cannot
+ *                                restore the poison and reclaims nothing:
+ *                                the guest says so (page_reporting/status,
+ *                                and a warning), and nothing comes back
+ *   page_poison=1, no PAGE_POISON  not registered at all, and the guest
+ *                                says that reporting is off
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#define MIB		(1024L * 1024)
+#define FREE_MIB	512L
+#define STATUS		"/sys/kernel/debug/page_reporting/status"
+#define F_PAGE_POISON	4	/* VIRTIO_BALLOON_F_PAGE_POISON */
+#define VIRTIO_ID_BALLOON 5
+
+static int read_str(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+static int cmdline_has(const char *opt)
+{
+	char cmd[4096], *p;
+	size_t n = strlen(opt);
+
+	if (read_str("/proc/cmdline", cmd, sizeof(cmd)))
+		return 0;
+	for (p = strstr(cmd, opt); p; p = strstr(p + 1, opt))
+		if ((p == cmd || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' || !p[n]))
+			return 1;
+	return 0;
+}
+
+/* The balloon's negotiated feature bits ("0101...") into @buf; 0 or -1. */
+static int balloon_features(char *buf, size_t len)
+{
+	char path[300], id[32];
+	struct dirent *d;
+	int ret = -1;
+	DIR *dir = opendir("/sys/bus/virtio/devices");
+
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir))) {
+		snprintf(path, sizeof(path), "/sys/bus/virtio/devices/%s/device", d->d_name);
+		if (read_str(path, id, sizeof(id)) || strtol(id, NULL, 0) != VIRTIO_ID_BALLOON)
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/virtio/devices/%s/features", d->d_name);
+		ret = read_str(path, buf, len);
+		break;
+	}
+	closedir(dir);
+	return ret;
+}
+
+static long host_rss_kb(void)
+{
+	const char *dir = getenv("VIRTSTACK_9P");
+	char path[256], s[32];
+
+	if (!dir)
+		return -1;
+	snprintf(path, sizeof(path), "%s/.host-rss", dir);
+	if (read_str(path, s, sizeof(s)) || !s[0])
+		return -1;
+	return strtol(s, NULL, 10);
+}
+
+/* kB the host got back within @secs of freeing FREE_MIB touched MiB. */
+static long freed_back_kb(double secs)
+{
+	char *p = mmap(NULL, FREE_MIB * MIB, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	long off, before, best = 0;
+	struct timespec t0, t;
+
+	if (p == MAP_FAILED)
+		return -1;
+	for (off = 0; off < FREE_MIB * MIB; off += 4096)
+		p[off] = 1;
+	usleep(600 * 1000);
+	before = host_rss_kb();
+	munmap(p, FREE_MIB * MIB);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		long rss = host_rss_kb();
+
+		if (rss >= 0 && before - rss > best)
+			best = before - rss;
+		if (best >= FREE_MIB * 1024 * 9 / 10)
+			break;
+		usleep(200 * 1000);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while (t.tv_sec - t0.tv_sec < secs);
+	return best;
+}
+
+FIXTURE(poison)
+{
+};
+
+FIXTURE_SETUP(poison)
+{
+}
+
+FIXTURE_TEARDOWN(poison)
+{
+}
+
+/* init_on_free=1 zeroes every freed page: slow under TCG and KASAN. */
+TEST_F_TIMEOUT(poison, host_and_guest_agree, 240)
+{
+	int poisoned = cmdline_has("page_poison=1");	/* wins over init_on_free */
+	char status[512], features[256];
+	long back;
+
+	ASSERT_EQ(read_str(STATUS, status, sizeof(status)), 0)
+		TH_LOG("no " STATUS ": the stack's page reporting patches are missing");
+	ASSERT_EQ(balloon_features(features, sizeof(features)), 0)
+		TH_LOG("no virtio balloon in /sys/bus/virtio/devices");
+	ASSERT_GE(host_rss_kb(), 0) TH_LOG("no host RSS in $VIRTSTACK_9P/.host-rss");
+	TH_LOG("page_poison=1: %d, init_on_free=1: %d, balloon features %.8s...; %s",
+	       cmdline_has("page_poison=1"), cmdline_has("init_on_free=1"), features, status);
+
+	if (!poisoned) {
+		EXPECT_NE(strstr(status, "device: registered"), NULL);
+		EXPECT_NE(strstr(status, "note: none"), NULL);
+		back = freed_back_kb(60);
+		EXPECT_GE(back, FREE_MIB * 1024 * 9 / 10)
+			TH_LOG("free pages are not poisoned, yet only %ld kB came back", back);
+	} else if (features[F_PAGE_POISON] == '1') {
+		EXPECT_NE(strstr(status, "device: registered"), NULL);
+		EXPECT_NE(strstr(status, "freed pages are poisoned"), NULL)
+			TH_LOG("the host reclaims nothing and the guest does not say so");
+		back = freed_back_kb(10);
+		EXPECT_LT(back, FREE_MIB * 1024 / 10)
+			TH_LOG("%ld kB came back: the note is wrong", back);
+	} else {
+		EXPECT_NE(strstr(status, "device: none"), NULL);
+		EXPECT_NE(strstr(status, "free page reporting off"), NULL)
+			TH_LOG("the host asked for reports, gets none; the guest is silent");
+	}
+}
+
+TEST_HARNESS_MAIN
