@@ -34,7 +34,8 @@ set -- -machine pc -cpu max -smp 2 -nic none -vga none -m "${GUEST_MEM:-2048}" -
 	-device virtio-9p-pci,fsdev=fs0,mount_tag=vshare \
 	-device "virtio-balloon-pci,${VS_BALLOON:-free-page-reporting=on}" \
 	-pidfile "$run/qemu.pid"
-cmdline="console=ttyS0 panic=-1 ${GUEST_CMDLINE:-}"
+# numa=fake=2: two nodes, for move_pages() in mmu_notifier_events.
+cmdline="console=ttyS0 panic=-1 numa=fake=2 ${GUEST_CMDLINE:-}"
 
 if [ "$mode" = shell ]; then
 	info "qemu-system-x86_64 $*"

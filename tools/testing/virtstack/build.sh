@@ -3,6 +3,8 @@
 #
 # build.sh DIR: configure and build the x86_64 guest kernel and modules of the
 # tree DIR/src into DIR/obj, and install the modules into DIR/modules.
+# build.sh DIR config: only configure, into $VS_OBJ if set (static.sh's
+# build-only configuration of the drivers the guest cannot run).
 # The .config is allnoconfig plus the fragments in configs/, merged with the
 # kernel's own scripts/kconfig/merge_config.sh; every requested value must
 # survive, or the build stops and names the option.
@@ -11,7 +13,7 @@ set -eu
 
 dir=$(cd "$1" && pwd) || die "no directory $1"
 src=$dir/src
-obj=$dir/obj
+obj=${VS_OBJ:-$dir/obj}
 jobs=${JOBS:-$(nproc)}
 # VS_FRAGS: fragment names in configs/ (make bench leaves out debug.config).
 frags=
@@ -56,6 +58,8 @@ if [ ! -f "$obj/.config" ] || [ "$(cat "$obj/config.sum" 2>/dev/null)" != "$frag
 	fi
 	echo "$fragsum" > "$obj/config.sum"
 fi
+
+[ "${2:-}" = config ] && exit 0
 
 # A suite whose dependencies this configuration lacks is not built: say so.
 [ -f "$src/Kconfig.virtstack" ] &&

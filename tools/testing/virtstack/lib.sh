@@ -62,8 +62,8 @@ vs_overlay()
 	done) | LC_ALL=C sort
 }
 
-# vs_kmake TREE ARGS...: make in TREE/src with output in TREE/obj, through
-# ccache when the host has it.
+# vs_kmake TREE ARGS...: make in TREE/src with output in TREE/obj (or
+# $VS_OBJ), through ccache when the host has it.
 vs_kmake()
 {
 	_t=$1
@@ -77,5 +77,5 @@ vs_kmake()
 	fi
 	KBUILD_BUILD_TIMESTAMP="Mon Jan  1 00:00:00 UTC 2024" \
 	KBUILD_BUILD_USER=virtstack KBUILD_BUILD_HOST=virtstack \
-		make -C "$_t/src" O="$_t/obj" ARCH=x86_64 CC="$_cc" HOSTCC="$_cc" "$@"
+		make -C "$_t/src" O="${VS_OBJ:-$_t/obj}" ARCH=x86_64 CC="$_cc" HOSTCC="$_cc" "$@"
 }

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvm_reclaim: which invalidations of guest memory KVM treats as reclaimed
+ * memory (patch 2012). A VM with one memslot over an anonymous mapping is
+ * enough: every invalidation that overlaps the slot runs KVM's
+ * invalidate_range_start(), which decides whether to call
+ * kvm_arch_guest_memory_reclaimed() (a WBINVD on every CPU for SEV guests)
+ * and says so through the kvm_guest_memory_reclaimed tracepoint. No vCPU
+ * runs: the guest's CPU (qemu TCG, -cpu max) offers SVM, so kvm_amd loads
+ * and /dev/kvm exists, but a nested guest would be far too slow here.
+ *
+ * Permission changes (mprotect, clear_refs soft-dirty) must say "kept";
+ * what frees memory (MADV_DONTNEED, munmap) must say "reclaimed". On 6.12
+ * without the stack there is no such tracepoint and the tests fail.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "files.h"
+
+#define TRACING		"/sys/kernel/debug/tracing/"
+#define EVENT		TRACING "events/kvm/kvm_guest_memory_reclaimed/"
+#define SLOT_SIZE	(2UL << 20)
+
+/* enum mmu_notifier_event (include/linux/mmu_notifier.h) */
+enum { UNMAP, CLEAR, PROTECTION_VMA, PROTECTION_PAGE, SOFT_DIRTY };
+
+/* Trace lines of this process for @event, and how many said "kept". */
+static int decisions(int event, int *kept)
+{
+	char line[512], pat[32];
+	FILE *f = fopen(TRACING "trace", "r");
+	int n = 0;
+
+	*kept = 0;
+	if (!f)
+		return -1;
+	snprintf(pat, sizeof(pat), "event %d: ", event);
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, pat);
+
+		if (!strstr(line, "kvm_guest_memory_reclaimed:") || !p)
+			continue;
+		n++;
+		*kept += !strncmp(p + strlen(pat), "kept", 4);
+	}
+	fclose(f);
+	return n;
+}
+
+FIXTURE(vm)
+{
+	int kvm, vm;
+	char *mem;
+};
+
+FIXTURE_SETUP(vm)
+{
+	struct kvm_userspace_memory_region slot = { 0 };
+	char filter[64];
+
+	self->vm = -1;
+	self->mem = MAP_FAILED;
+	self->kvm = open("/dev/kvm", O_RDWR);
+	if (self->kvm < 0)
+		SKIP(return, "no /dev/kvm (%s): the CPU offers neither SVM nor VMX",
+		     strerror(errno));
+	ASSERT_EQ(access(EVENT "enable", W_OK), 0)
+		TH_LOG("no kvm_guest_memory_reclaimed tracepoint: patch 2012 is missing");
+	self->vm = ioctl(self->kvm, KVM_CREATE_VM, 0);
+	ASSERT_GE(self->vm, 0) TH_LOG("KVM_CREATE_VM: %s", strerror(errno));
+	self->mem = mmap(NULL, SLOT_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(self->mem, MAP_FAILED);
+	memset(self->mem, 0x5a, SLOT_SIZE);
+	slot.memory_size = SLOT_SIZE;
+	slot.userspace_addr = (unsigned long)self->mem;
+	ASSERT_EQ(ioctl(self->vm, KVM_SET_USER_MEMORY_REGION, &slot), 0)
+		TH_LOG("KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+
+	snprintf(filter, sizeof(filter), "common_pid == %d", getpid());
+	ASSERT_EQ(write_str(EVENT "filter", filter), 0);
+	ASSERT_EQ(write_str(TRACING "trace", ""), 0);
+	ASSERT_EQ(write_str(EVENT "enable", "1"), 0);
+}
+
+FIXTURE_TEARDOWN(vm)
+{
+	write_str(EVENT "enable", "0");
+	write_str(EVENT "filter", "0");
+	if (self->mem != MAP_FAILED)
+		munmap(self->mem, SLOT_SIZE);
+	if (self->vm >= 0)
+		close(self->vm);
+	if (self->kvm >= 0)
+		close(self->kvm);
+}
+
+/* mprotect() down and up: each a PROTECTION_VMA over the slot, kept. */
+TEST_F(vm, mprotect_is_not_reclaim)
+{
+	int n, kept;
+
+	ASSERT_EQ(mprotect(self->mem, SLOT_SIZE, PROT_READ), 0);
+	ASSERT_EQ(mprotect(self->mem, SLOT_SIZE, PROT_READ | PROT_WRITE), 0);
+	n = decisions(PROTECTION_VMA, &kept);
+	EXPECT_GE(n, 1) TH_LOG("no decision for mprotect() over a memslot");
+	EXPECT_EQ(kept, n) TH_LOG("%d of %d mprotect() invalidations reported as reclaim",
+				  n - kept, n);
+	EXPECT_EQ(decisions(CLEAR, &kept), 0);
+}
+
+/* clear_refs soft-dirty: SOFT_DIRTY over the whole mm, kept. */
+TEST_F(vm, soft_dirty_is_not_reclaim)
+{
+	int n, kept;
+
+	ASSERT_EQ(write_str("/proc/self/clear_refs", "4"), 0)
+		TH_LOG("clear_refs 4: %s (CONFIG_MEM_SOFT_DIRTY?)", strerror(errno));
+	n = decisions(SOFT_DIRTY, &kept);
+	EXPECT_EQ(n, 1) TH_LOG("one SOFT_DIRTY over the whole mm, seen %d", n);
+	EXPECT_EQ(kept, n);
+	/* The memory is the guest's still, unchanged. */
+	EXPECT_EQ(self->mem[SLOT_SIZE - 1], 0x5a);
+}
+
+/* MADV_DONTNEED frees the pages: CLEAR, reclaimed. */
+TEST_F(vm, dontneed_is_reclaim)
+{
+	int n, kept;
+
+	ASSERT_EQ(madvise(self->mem, SLOT_SIZE / 2, MADV_DONTNEED), 0);
+	n = decisions(CLEAR, &kept);
+	EXPECT_GE(n, 1) TH_LOG("no decision for MADV_DONTNEED over a memslot");
+	EXPECT_EQ(kept, 0) TH_LOG("freed guest memory not reported as reclaimed");
+	EXPECT_EQ(self->mem[0], 0);
+}
+
+/* munmap of part of the slot: UNMAP, reclaimed. */
+TEST_F(vm, munmap_is_reclaim)
+{
+	int n, kept;
+
+	ASSERT_EQ(munmap(self->mem + SLOT_SIZE / 2, SLOT_SIZE / 2), 0);
+	n = decisions(UNMAP, &kept);
+	EXPECT_GE(n, 1) TH_LOG("no decision for munmap() of a memslot");
+	EXPECT_EQ(kept, 0);
+	ASSERT_EQ(munmap(self->mem, SLOT_SIZE / 2), 0);
+	self->mem = MAP_FAILED;
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,677 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmu_notifier_events: which mmu_notifier event, range and flags the
+ * operations only userspace can perform send to a mirror of the process.
+ *
+ * The mirror is lib/test_hmm.c's (/dev/hmm_dmirror0, an interval notifier
+ * over the whole address space of the opener); the stack's
+ * HMM_DMIRROR_EVENTS ioctl returns what it saw. Each case maps a buffer,
+ * empties the log, does one operation and checks the events that touch the
+ * buffer. The labels the stack corrects (hugetlb mremap and fork, KSM's
+ * write-protect step, uffd-wp, PAGEMAP_SCAN) and the mprotect() of a
+ * mapping at address 0 have their own cases. What a kernel thread can do
+ * itself is in the mmu_notifier_event KUnit suite
+ * (mm/mmu_notifier_kunit.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "files.h"
+/* The patched tree's uapi header (-I<tree>/tools/testing/selftests) */
+#include "../../../lib/test_hmm_uapi.h"
+
+#define DEV		"/dev/hmm_dmirror0"
+#define NPAGES		4
+#define HPAGE		(2UL << 20)
+#define MAX_EV		HMM_DMIRROR_EVENTS_MAX
+#define TRACING		"/sys/kernel/debug/tracing/"
+
+/* enum mmu_notifier_event and the range flags (include/linux/mmu_notifier.h) */
+enum { UNMAP, CLEAR, PROTECTION_VMA, PROTECTION_PAGE, SOFT_DIRTY, RELEASE,
+	MIGRATE, EXCLUSIVE };
+#define RANGE_BLOCKABLE	1
+#define RANGE_NUMA_HINT	2
+
+static const char *const ev_name[] = {
+	"UNMAP", "CLEAR", "PROTECTION_VMA", "PROTECTION_PAGE", "SOFT_DIRTY",
+	"RELEASE", "MIGRATE", "EXCLUSIVE",
+};
+
+/* Newer than the host's uapi headers (6.7 and 6.8) */
+#ifndef PAGEMAP_SCAN
+#define PAGEMAP_SCAN		_IOWR('f', 16, struct pm_scan_arg)
+#define PAGE_IS_WRITTEN		0x2
+#define PM_SCAN_WP_MATCHING	0x1
+#define PM_SCAN_CHECK_WPASYNC	0x2
+struct page_region {
+	uint64_t start, end, categories;
+};
+
+struct pm_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+#endif
+#ifndef UFFD_FEATURE_WP_ASYNC
+#define UFFD_FEATURE_WP_UNPOPULATED	0x2000
+#define UFFD_FEATURE_WP_ASYNC		0x8000
+#endif
+
+struct evlog {
+	struct hmm_dmirror_event ev[MAX_EV];
+	int n;
+	long lost;
+};
+
+static int events(int fd, struct evlog *log)
+{
+	struct hmm_dmirror_cmd cmd = {
+		.ptr = (uintptr_t)log->ev,
+		.npages = MAX_EV,
+	};
+
+	if (ioctl(fd, HMM_DMIRROR_EVENTS, &cmd))
+		return -errno;
+	log->n = cmd.cpages;
+	log->lost = cmd.faults;
+	return 0;
+}
+
+static const char *name(unsigned int e)
+{
+	return e < ARRAY_SIZE(ev_name) ? ev_name[e] : "?";
+}
+
+static void dump(struct __test_metadata *_metadata, struct evlog *log)
+{
+	int i;
+
+	for (i = 0; i < log->n; i++)
+		TH_LOG("  event %d: %s [%#llx, %#llx) flags %#x owner %u", i,
+		       name(log->ev[i].event), (unsigned long long)log->ev[i].start,
+		       (unsigned long long)log->ev[i].end, log->ev[i].flags,
+		       log->ev[i].owner);
+}
+
+/* The events whose range overlaps [start, end), in order, into sel. */
+static int touching(struct evlog *log, unsigned long start, unsigned long end,
+		    struct hmm_dmirror_event *sel, int max)
+{
+	int i, n = 0;
+
+	for (i = 0; i < log->n && n < max; i++)
+		if (log->ev[i].start < end && log->ev[i].end > start)
+			sel[n++] = log->ev[i];
+	return n;
+}
+
+static long read_long(const char *path)
+{
+	char buf[64];
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+FIXTURE(mirror) {
+	int fd;
+	long psz;
+	struct evlog log;
+	struct hmm_dmirror_event sel[MAX_EV];
+};
+
+FIXTURE_SETUP(mirror)
+{
+	self->psz = sysconf(_SC_PAGESIZE);
+	self->fd = open(DEV, O_RDWR);
+	if (self->fd < 0 && errno == ENOENT && !system("modprobe test_hmm"))
+		self->fd = open(DEV, O_RDWR);
+	ASSERT_GE(self->fd, 0) TH_LOG("open %s: %s (is test_hmm loaded?)", DEV, strerror(errno));
+	ASSERT_EQ(events(self->fd, &self->log), 0)
+		TH_LOG("HMM_DMIRROR_EVENTS: the kernel has no event log");
+}
+
+FIXTURE_TEARDOWN(mirror)
+{
+	close(self->fd);
+}
+
+/*
+ * Map n pages of anonymous private memory, touched, between two PROT_NONE
+ * guard pages so that the buffer is a VMA of its own: events that cover a
+ * whole VMA (fork) then cover exactly the buffer.
+ */
+static char *anon(long psz, int n)
+{
+	char *p = mmap(NULL, (n + 2) * psz, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	p += psz;
+	if (mprotect(p, n * psz, PROT_READ | PROT_WRITE))
+		return NULL;
+	memset(p, 0x5a, n * psz);
+	return p;
+}
+
+static void anon_free(char *p, long psz, int n)
+{
+	munmap(p - psz, (n + 2) * psz);
+}
+
+/* Collect the log, then the events touching [a, a + len), in self->sel. */
+static int collect(struct __test_metadata *_metadata, struct _test_data_mirror *self,
+		   const void *a, unsigned long len)
+{
+	ASSERT_EQ(events(self->fd, &self->log), 0);
+	EXPECT_EQ(self->log.lost, 0);
+	return touching(&self->log, (unsigned long)a, (unsigned long)a + len,
+			self->sel, MAX_EV);
+}
+
+/* Exactly one event touches the range, and it is e over [a, a + len). */
+static void expect_only(struct __test_metadata *_metadata, struct _test_data_mirror *self,
+			int n, unsigned int e, const void *a, unsigned long len)
+{
+	EXPECT_EQ(n, 1) dump(_metadata, &self->log);
+	if (n < 1)
+		return;
+	EXPECT_STREQ(name(self->sel[0].event), name(e));
+	EXPECT_EQ(self->sel[0].start, (unsigned long)a);
+	EXPECT_EQ(self->sel[0].end, (unsigned long)a + len);
+	EXPECT_TRUE(self->sel[0].flags & RANGE_BLOCKABLE);
+	EXPECT_EQ(self->sel[0].owner, HMM_DMIRROR_OWNER_NONE);
+}
+
+/* At least one event touches the range, and every one is e. */
+static void expect_all(struct __test_metadata *_metadata, struct _test_data_mirror *self,
+		       int n, unsigned int e)
+{
+	int i;
+
+	EXPECT_GE(n, 1) dump(_metadata, &self->log);
+	for (i = 0; i < n; i++)
+		EXPECT_STREQ(name(self->sel[i].event), name(e))
+			dump(_metadata, &self->log);
+}
+
+#define COLLECT(a, len)			collect(_metadata, self, a, len)
+#define EXPECT_ONLY(n, e, a, len)	expect_only(_metadata, self, n, e, a, len)
+#define EXPECT_ALL(n, e)		expect_all(_metadata, self, n, e)
+
+TEST_F(mirror, mprotect_down_and_up_protection_vma)
+{
+	long len = NPAGES * self->psz;
+	char *a = anon(self->psz, NPAGES);
+	int n;
+
+	ASSERT_NE(a, NULL);
+	COLLECT(a, len);
+	ASSERT_EQ(mprotect(a, len, PROT_READ), 0);
+	n = COLLECT(a, len);
+	EXPECT_ONLY(n, PROTECTION_VMA, a, len);
+	EXPECT_FALSE(self->sel[0].flags & RANGE_NUMA_HINT);
+	/* An upgrade notifies too: mirrors may take the new permission. */
+	ASSERT_EQ(mprotect(a, len, PROT_READ | PROT_WRITE), 0);
+	n = COLLECT(a, len);
+	EXPECT_ONLY(n, PROTECTION_VMA, a, len);
+	anon_free(a, self->psz, NPAGES);
+}
+
+TEST_F(mirror, munmap_unmap)
+{
+	long len = NPAGES * self->psz;
+	char *a = anon(self->psz, NPAGES);
+	int n;
+
+	ASSERT_NE(a, NULL);
+	COLLECT(a, len);
+	ASSERT_EQ(munmap(a + self->psz, self->psz), 0);
+	n = COLLECT(a, len);
+	EXPECT_ONLY(n, UNMAP, a + self->psz, self->psz);
+	anon_free(a, self->psz, NPAGES);
+}
+
+TEST_F(mirror, madvise_dontneed_and_free_clear)
+{
+	long len = NPAGES * self->psz;
+	char *a = anon(self->psz, NPAGES);
+	int n;
+
+	ASSERT_NE(a, NULL);
+	COLLECT(a, len);
+	ASSERT_EQ(madvise(a, 2 * self->psz, MADV_DONTNEED), 0);
+	n = COLLECT(a, len);
+	EXPECT_ONLY(n, CLEAR, a, 2 * self->psz);
+	ASSERT_EQ(madvise(a + 2 * self->psz, 2 * self->psz, MADV_FREE), 0);
+	n = COLLECT(a, len);
+	EXPECT_ONLY(n, CLEAR, a + 2 * self->psz, 2 * self->psz);
+	anon_free(a, self->psz, NPAGES);
+}
+
+/* mremap() moving a mapping: the old range is unmapped; the new gets nothing. */
+TEST_F(mirror, mremap_move_unmap)
+{
+	long len = NPAGES * self->psz;
+	char *a = anon(self->psz, NPAGES), *b;
+	int n;
+
+	ASSERT_NE(a, NULL);
+	b = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(b, MAP_FAILED);
+	COLLECT(a, len);
+	ASSERT_EQ(mremap(a, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, b), b);
+	n = COLLECT(a, len);
+	EXPECT_ALL(n, UNMAP);
+	EXPECT_EQ(self->sel[0].start, (unsigned long)a);
+	EXPECT_EQ(self->sel[0].end, (unsigned long)a + len);
+	EXPECT_EQ(b[0], 0x5a);
+	munmap(b, len);
+	anon_free(a, self->psz, NPAGES);	/* the guards */
+}
+
+static int hugepages(int n)
+{
+	char s[16];
+
+	snprintf(s, sizeof(s), "%d", n);
+	if (write_str("/proc/sys/vm/nr_hugepages", s))
+		return -1;
+	return read_long("/proc/sys/vm/nr_hugepages") >= n ? 0 : -1;
+}
+
+/* A hugetlb mapping, touched, at an address aligned to HPAGE. */
+static char *huge(void)
+{
+	char *p = mmap(NULL, HPAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(p, 0x5a, HPAGE);
+	return p;
+}
+
+/* Like any other mremap(): UNMAP for the old range (6.12 said CLEAR). */
+TEST_F(mirror, mremap_hugetlb_unmap)
+{
+	char *a, *r, *b;
+	int n;
+
+	ASSERT_EQ(hugepages(4), 0) TH_LOG("cannot reserve 4 huge pages");
+	a = huge();
+	ASSERT_NE(a, NULL);
+	/* An aligned destination inside a reservation of twice the size */
+	r = mmap(NULL, 2 * HPAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(r, MAP_FAILED);
+	b = (char *)(((unsigned long)r + HPAGE - 1) & ~(HPAGE - 1));
+	COLLECT(a, HPAGE);
+	ASSERT_EQ(mremap(a, HPAGE, HPAGE, MREMAP_MAYMOVE | MREMAP_FIXED, b), b)
+		TH_LOG("mremap: %s", strerror(errno));
+	n = COLLECT(a, HPAGE);
+	EXPECT_ALL(n, UNMAP);
+	EXPECT_EQ(b[HPAGE - 1], 0x5a);
+	munmap(b, HPAGE);
+	munmap(r, 2 * HPAGE);
+	hugepages(0);
+}
+
+/* fork() write-protects the parent's COW mappings: PROTECTION_PAGE. */
+static int fork_and_wait(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (!pid)
+		_exit(0);
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -1;
+}
+
+TEST_F(mirror, fork_protection_page)
+{
+	long len = NPAGES * self->psz;
+	char *a = anon(self->psz, NPAGES);
+	int n;
+
+	ASSERT_NE(a, NULL);
+	COLLECT(a, len);
+	ASSERT_EQ(fork_and_wait(), 0);
+	n = COLLECT(a, len);
+	EXPECT_ONLY(n, PROTECTION_PAGE, a, len);
+	anon_free(a, self->psz, NPAGES);
+}
+
+/* The same for hugetlb (6.12 said CLEAR). */
+TEST_F(mirror, fork_hugetlb_protection_page)
+{
+	char *a;
+	int n;
+
+	ASSERT_EQ(hugepages(4), 0) TH_LOG("cannot reserve 4 huge pages");
+	a = huge();
+	ASSERT_NE(a, NULL);
+	COLLECT(a, HPAGE);
+	ASSERT_EQ(fork_and_wait(), 0);
+	n = COLLECT(a, HPAGE);
+	EXPECT_ONLY(n, PROTECTION_PAGE, a, HPAGE);
+	munmap(a, HPAGE);
+	hugepages(0);
+}
+
+TEST_F(mirror, fork_dontfork_nothing)
+{
+	long len = NPAGES * self->psz;
+	char *a = anon(self->psz, NPAGES);
+	int n;
+
+	ASSERT_NE(a, NULL);
+	ASSERT_EQ(madvise(a, len, MADV_DONTFORK), 0);
+	COLLECT(a, len);
+	ASSERT_EQ(fork_and_wait(), 0);
+	n = COLLECT(a, len);
+	EXPECT_EQ(n, 0) dump(_metadata, &self->log);
+	anon_free(a, self->psz, NPAGES);
+}
+
+/* clear_refs soft-dirty: SOFT_DIRTY over the whole address space. */
+TEST_F(mirror, clear_refs_soft_dirty)
+{
+	long len = NPAGES * self->psz;
+	char *a = anon(self->psz, NPAGES);
+	int n;
+
+	ASSERT_NE(a, NULL);
+	COLLECT(a, len);
+	ASSERT_EQ(write_str("/proc/self/clear_refs", "4"), 0);
+	n = COLLECT(a, len);
+	EXPECT_EQ(n, 1) dump(_metadata, &self->log);
+	if (n >= 1) {
+		EXPECT_STREQ(name(self->sel[0].event), "SOFT_DIRTY");
+		EXPECT_EQ(self->sel[0].start, 0);
+		EXPECT_EQ(self->sel[0].end, ~0ULL);
+	}
+	/* Clearing the referenced bits tells nobody */
+	ASSERT_EQ(write_str("/proc/self/clear_refs", "1"), 0);
+	n = COLLECT(a, len);
+	EXPECT_EQ(n, 0) dump(_metadata, &self->log);
+	anon_free(a, self->psz, NPAGES);
+}
+
+static int uffd_wp_register(char *a, long len, __u64 features)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = features };
+	struct uffdio_register reg = {
+		.range = { .start = (unsigned long)a, .len = len },
+		.mode = UFFDIO_REGISTER_MODE_WP,
+	};
+	int fd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return -1;
+	if (ioctl(fd, UFFDIO_API, &api) || ioctl(fd, UFFDIO_REGISTER, &reg)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* userfaultfd write-protection is per page (6.12 said PROTECTION_VMA). */
+TEST_F(mirror, uffd_wp_protection_page)
+{
+	long len = NPAGES * self->psz;
+	char *a = anon(self->psz, NPAGES);
+	struct uffdio_writeprotect wp = {
+		.range = { .start = (unsigned long)a, .len = len },
+	};
+	int n, uffd;
+
+	ASSERT_NE(a, NULL);
+	uffd = uffd_wp_register(a, len, UFFD_FEATURE_PAGEFAULT_FLAG_WP);
+	ASSERT_GE(uffd, 0) TH_LOG("userfaultfd write-protect: %s", strerror(errno));
+	COLLECT(a, len);
+	wp.mode = UFFDIO_WRITEPROTECT_MODE_WP;
+	ASSERT_EQ(ioctl(uffd, UFFDIO_WRITEPROTECT, &wp), 0);
+	n = COLLECT(a, len);
+	EXPECT_ONLY(n, PROTECTION_PAGE, a, len);
+	wp.mode = 0;
+	ASSERT_EQ(ioctl(uffd, UFFDIO_WRITEPROTECT, &wp), 0);
+	n = COLLECT(a, len);
+	EXPECT_ONLY(n, PROTECTION_PAGE, a, len);
+	close(uffd);
+	anon_free(a, self->psz, NPAGES);
+}
+
+/* PAGEMAP_SCAN's write-protection is per page (6.12 said PROTECTION_VMA). */
+TEST_F(mirror, pagemap_scan_wp_protection_page)
+{
+	long len = NPAGES * self->psz;
+	char *a = anon(self->psz, NPAGES);
+	struct page_region vec[NPAGES];
+	struct pm_scan_arg arg = {
+		.size = sizeof(arg),
+		.flags = PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC,
+		.start = (unsigned long)a,
+		.end = (unsigned long)a + len,
+		.vec = (uintptr_t)vec,
+		.vec_len = NPAGES,
+		.category_mask = PAGE_IS_WRITTEN,
+		.return_mask = PAGE_IS_WRITTEN,
+	};
+	int n, uffd, pm;
+
+	ASSERT_NE(a, NULL);
+	uffd = uffd_wp_register(a, len, UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED);
+	ASSERT_GE(uffd, 0) TH_LOG("userfaultfd async write-protect: %s", strerror(errno));
+	pm = open("/proc/self/pagemap", O_RDONLY);
+	ASSERT_GE(pm, 0);
+	memset(a, 1, len);	/* written since registration */
+	COLLECT(a, len);
+	ASSERT_GE(ioctl(pm, PAGEMAP_SCAN, &arg), 1) TH_LOG("PAGEMAP_SCAN: %s", strerror(errno));
+	n = COLLECT(a, len);
+	EXPECT_ALL(n, PROTECTION_PAGE);
+	close(pm);
+	close(uffd);
+	anon_free(a, self->psz, NPAGES);
+}
+
+/*
+ * KSM: the first step of a merge only write-protects the candidate
+ * (PROTECTION_PAGE; 6.12 said CLEAR), the second replaces it (CLEAR).
+ */
+#define KSM "/sys/kernel/mm/ksm/"
+
+TEST_F_TIMEOUT(mirror, ksm_merge_protection_page_then_clear, 120)
+{
+	long len = NPAGES * self->psz;
+	char *a = anon(self->psz, NPAGES);
+	int i, n, wp = 0, clear = 0;
+	time_t t0;
+
+	ASSERT_NE(a, NULL);
+	ASSERT_EQ(madvise(a, len, MADV_MERGEABLE), 0);
+	COLLECT(a, len);
+	ASSERT_EQ(write_str(KSM "sleep_millisecs", "10"), 0);
+	ASSERT_EQ(write_str(KSM "run", "1"), 0);
+	for (t0 = time(NULL); time(NULL) - t0 < 90; usleep(100000))
+		if (read_long(KSM "pages_sharing") >= NPAGES - 1)
+			break;
+	EXPECT_GE(read_long(KSM "pages_sharing"), NPAGES - 1);
+	n = COLLECT(a, len);
+	write_str(KSM "run", "2");	/* unmerge and stop */
+	for (i = 0; i < n; i++) {
+		if (self->sel[i].end - self->sel[i].start != (unsigned long)self->psz)
+			continue;
+		wp += self->sel[i].event == PROTECTION_PAGE;
+		clear += self->sel[i].event == CLEAR;
+	}
+	EXPECT_GE(wp, 1) dump(_metadata, &self->log);
+	EXPECT_GE(clear, 1) dump(_metadata, &self->log);
+	anon_free(a, self->psz, NPAGES);
+}
+
+/*
+ * move_pages() migrates ordinary memory: CLEAR, not MIGRATE (which is
+ * device migration only). Needs two NUMA nodes.
+ */
+TEST_F(mirror, move_pages_clear)
+{
+	long len = NPAGES * self->psz;
+	char *a = anon(self->psz, NPAGES);
+	void *pages[NPAGES];
+	int nodes[NPAGES], status[NPAGES], i, n;
+
+	ASSERT_NE(a, NULL);
+	if (access("/sys/devices/system/node/node1", F_OK))
+		SKIP(return, "one NUMA node: boot with numa=fake=2");
+	for (i = 0; i < NPAGES; i++) {
+		pages[i] = a + i * self->psz;
+		nodes[i] = 1;
+	}
+	COLLECT(a, len);
+	ASSERT_EQ(syscall(__NR_move_pages, 0, NPAGES, pages, nodes, status, 0), 0);
+	for (i = 0; i < NPAGES; i++)
+		EXPECT_EQ(status[i], 1);
+	n = COLLECT(a, len);
+	EXPECT_ALL(n, CLEAR);
+	anon_free(a, self->psz, NPAGES);
+}
+
+/*
+ * exec: the old mm's mirror gets RELEASE, then the exit_mmap() UNMAP, both
+ * over the whole address space. The new image reads the log through the
+ * inherited descriptor and reports through its exit status.
+ */
+static int dump_after_exec(int fd)
+{
+	struct evlog *log = calloc(1, sizeof(*log));
+	int i, release = -1, unmap = -1;
+
+	if (!log || events(fd, log))
+		return 2;
+	for (i = 0; i < log->n; i++) {
+		if (log->ev[i].start || log->ev[i].end != ~0ULL)
+			continue;
+		if (log->ev[i].event == RELEASE && release < 0)
+			release = i;
+		if (log->ev[i].event == UNMAP && unmap < 0)
+			unmap = i;
+	}
+	for (i = 0; i < log->n; i++)
+		fprintf(stderr, "#   after exec, event %d: %s [%#llx, %#llx)\n", i,
+			name(log->ev[i].event), (unsigned long long)log->ev[i].start,
+			(unsigned long long)log->ev[i].end);
+	return release >= 0 && unmap > release ? 0 : 1;
+}
+
+TEST_F(mirror, exec_release_then_unmap)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		int fd = open(DEV, O_RDWR);
+		char sfd[16];
+
+		if (fd < 0)
+			_exit(3);
+		snprintf(sfd, sizeof(sfd), "%d", fd);
+		execl("/proc/self/exe", "mmu_notifier_events", "--events-after-exec", sfd, NULL);
+		_exit(4);
+	}
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(WEXITSTATUS(status), 0)
+		TH_LOG("1: no RELEASE then UNMAP over [0, ~0); 2: no log; 3: open; 4: exec");
+}
+
+/*
+ * mprotect() of a mapping at address 0 must end the invalidation it
+ * started: 6.12 used address 0 as "not started". The tracepoints count
+ * starts and ends of this process. Last: on 6.12 the mirror's
+ * invalidation stays open, and closing the mirror then waits forever.
+ */
+static int trace_count(const char *what, pid_t pid)
+{
+	char line[512], pat[64];
+	FILE *f = fopen(TRACING "trace", "r");
+	int n = 0;
+
+	if (!f)
+		return -1;
+	snprintf(pat, sizeof(pat), "-%d ", pid);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, pat) && strstr(line, what))
+			n++;
+	fclose(f);
+	return n;
+}
+
+TEST_F(mirror, mprotect_at_address_zero_ends_what_it_starts)
+{
+	long min = read_long("/proc/sys/vm/mmap_min_addr");
+	char filter[64], smin[32];
+	char *a;
+	int n, starts, ends;
+
+	ASSERT_GE(min, 0);
+	ASSERT_EQ(write_str(TRACING "events/mmu_notifier/enable", "0"), 0)
+		TH_LOG("no mmu_notifier tracepoints");
+	snprintf(filter, sizeof(filter), "common_pid == %d", getpid());
+	ASSERT_EQ(write_str(TRACING "events/mmu_notifier/filter", filter), 0);
+	ASSERT_EQ(write_str(TRACING "trace", ""), 0);
+	ASSERT_EQ(write_str("/proc/sys/vm/mmap_min_addr", "0"), 0);
+	a = mmap(NULL, self->psz, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	snprintf(smin, sizeof(smin), "%ld", min);
+	write_str("/proc/sys/vm/mmap_min_addr", smin);
+	ASSERT_EQ(a, NULL) TH_LOG("mmap at 0: %s", strerror(errno));
+	/* Hide from the compiler that this is a store through NULL. */
+	__asm__ volatile("" : "+r" (a));
+	a[0] = 1;
+	COLLECT(a, self->psz);
+	ASSERT_EQ(write_str(TRACING "events/mmu_notifier/enable", "1"), 0);
+	ASSERT_EQ(mprotect(a, self->psz, PROT_READ), 0);
+	write_str(TRACING "events/mmu_notifier/enable", "0");
+	n = COLLECT(a, self->psz);
+	EXPECT_ONLY(n, PROTECTION_VMA, a, self->psz);
+	starts = trace_count("mmu_notifier_invalidate_range_start", getpid());
+	ends = trace_count("mmu_notifier_invalidate_range_end", getpid());
+	EXPECT_EQ(starts, 1);
+	EXPECT_EQ(ends, starts);
+	write_str(TRACING "events/mmu_notifier/filter", "0");
+	munmap(a, self->psz);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "--events-after-exec"))
+		return dump_after_exec(atoi(argv[2]));
+	return test_harness_run(argc, argv);
+}
