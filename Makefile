@@ -85,3 +85,5 @@ help:
 	@echo 'make clean           remove $(BUILD)'
 	@echo 'Variables: KSRC= (6.12.y tree; default Debian linux-source-6.12), BUILD=, JOBS=,'
 	@echo '           GUEST_TIMEOUT= (seconds), EXTRA=, BASELINE=1'
+	@echo '           make bench: ROUNDS= (A B pairs), BENCH=name (one benchmark),'
+	@echo '           KERNELS=stack (no baseline kernel)'

@@ -9,6 +9,7 @@
  * free blocks of MAX_PAGE_ORDER, which never sit in per-CPU lists.
  */
 #include <kunit/test.h>
+#include <kunit/visibility.h>
 #include <linux/delay.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
@@ -36,6 +37,8 @@ struct pr_fake {
 	atomic_long_t calls;
 	atomic_long_t failures;
 	atomic_long_t pages;		/* base pages of successful calls */
+	atomic_long_t blocks[NR_PAGE_ORDERS];	/* blocks of successful calls */
+	atomic_long_t failed_blocks[NR_PAGE_ORDERS];	/* blocks of failed calls */
 	atomic_long_t bad;		/* entries that broke a rule */
 	const char *why;		/* the first rule broken */
 	long fail_call;			/* this call fails with -EIO */
@@ -81,8 +84,16 @@ static int pr_fake_report(struct page_reporting_dev_info *pr,
 		if (xa_err(xa_store(fail ? &f->failed : &f->seen, pfn,
 				    xa_mk_value(order), GFP_KERNEL)))
 			pr_fake_bad(f, "out of memory recording a block");
-		if (!fail)
+		if (order >= NR_PAGE_ORDERS) {
+			pr_fake_bad(f, "a block above MAX_PAGE_ORDER");
+			continue;
+		}
+		if (fail) {
+			atomic_long_inc(&f->failed_blocks[order]);
+		} else {
 			atomic_long_add(1L << order, &f->pages);
+			atomic_long_inc(&f->blocks[order]);
+		}
 	}
 
 	/* report() runs in process context, unlocked: it may sleep. */
@@ -204,6 +215,27 @@ static unsigned long vm_event(struct kunit *test, enum vm_event_item item)
 	v = ev[item];
 	kunit_kfree(test, ev);
 	return v;
+}
+
+/* The reported[] or failed[] blocks of @order, summed over every zone. */
+static unsigned long zone_blocks(bool failed, unsigned int order)
+{
+	unsigned long n = 0;
+	int nid, z;
+
+	for_each_online_node(nid) {
+		for (z = 0; z < MAX_NR_ZONES; z++) {
+			struct zone *zone = &NODE_DATA(nid)->node_zones[z];
+
+			if (!populated_zone(zone))
+				continue;
+			spin_lock_irq(&zone->lock);
+			n += failed ? zone->reporting.failed[order] :
+				      zone->reporting.reported[order];
+			spin_unlock_irq(&zone->lock);
+		}
+	}
+	return n;
 }
 
 /* Allocates @n blocks of BLOCK_ORDER into @pages; skips if none can be had. */
@@ -460,10 +492,17 @@ static void statistics_match_device(struct kunit *test)
 	unsigned long calls = vm_event(test, PAGE_REPORTING_CALL);
 	unsigned long errors = vm_event(test, PAGE_REPORTING_ERROR);
 	unsigned long reported = vm_event(test, PAGE_REPORTING_REPORTED);
+	unsigned long zone_reported[NR_PAGE_ORDERS], zone_failed[NR_PAGE_ORDERS];
 	struct pr_fake *f = pr_fake_get(test);
 	struct page *pages[NR_BLOCKS];
 	unsigned long pfns[NR_BLOCKS];
+	unsigned int o;
 	int n;
+
+	for (o = 0; o < NR_PAGE_ORDERS; o++) {
+		zone_reported[o] = zone_blocks(false, o);
+		zone_failed[o] = zone_blocks(true, o);
+	}
 
 	pr_fake_kick(f);
 	n = alloc_blocks(test, pages, NR_BLOCKS);
@@ -481,7 +520,96 @@ static void statistics_match_device(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vm_event(test, PAGE_REPORTING_REPORTED) - reported,
 			atomic_long_read(&f->pages));
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&f->failures), 1);
+
+	/* page_reporting/zones: the same blocks, order by order. */
+	for (o = 0; o < NR_PAGE_ORDERS; o++) {
+		KUNIT_EXPECT_EQ_MSG(test, zone_blocks(false, o) - zone_reported[o],
+				    atomic_long_read(&f->blocks[o]),
+				    "reported blocks of order %u", o);
+		KUNIT_EXPECT_EQ_MSG(test, zone_blocks(true, o) - zone_failed[o],
+				    atomic_long_read(&f->failed_blocks[o]),
+				    "failed blocks of order %u", o);
+	}
 	expect_fake_clean(test, f);
+}
+
+static void restore_reporting_order(void *order)
+{
+	WRITE_ONCE(page_reporting_order, (unsigned int)(uintptr_t)order);
+}
+
+/*
+ * A reported block whose buddy is freed merges with it: the flag goes, the
+ * merged block is not reported, and its zone counts the merge. The buddies
+ * are the halves of one block of pageblock_order, since blocks of that
+ * order and of orders up to PAGE_ALLOC_COSTLY_ORDER can sit on per-CPU
+ * lists; page_reporting_order is lowered to the halves' order meanwhile.
+ */
+static void merge_clears_flag(struct kunit *test)
+{
+	const unsigned int order = pageblock_order - 1;
+	unsigned long merged, pfn;
+	struct page *page, *upper;
+	struct pr_fake *f;
+	struct zone *zone;
+	int kicks, head;
+	void *saved;
+
+	if (order <= PAGE_ALLOC_COSTLY_ORDER)
+		kunit_skip(test, "pageblock_order %u leaves no order to merge at",
+			   pageblock_order);
+	f = pr_fake_get(test);
+	saved = (void *)(uintptr_t)READ_ONCE(page_reporting_order);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, restore_reporting_order, saved), 0);
+	WRITE_ONCE(page_reporting_order, order);
+
+	/* Not compound, so that each half can be freed as a block. */
+	page = alloc_pages(GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL, order + 1);
+	if (!page)
+		kunit_skip(test, "no free block of order %u", order + 1);
+	upper = page + (1UL << order);
+	pfn = page_to_pfn(upper);
+	zone = page_zone(page);
+	/* The upper half's head gets the reference the allocator gave ours. */
+	set_page_count(upper, 1);
+	__free_pages(upper, order);
+
+	for (kicks = 1; kicks <= MAX_KICKS; kicks++) {
+		pr_fake_kick(f);
+		if (pr_fake_covers(&f->seen, pfn, order))
+			break;
+	}
+	spin_lock_irq(&zone->lock);
+	KUNIT_EXPECT_EQ(test, free_block_order(upper), (int)order);
+	KUNIT_EXPECT_TRUE_MSG(test, PageReported(upper),
+			      "the free upper half not reported after %d passes", kicks);
+	merged = zone->reporting.merged[order];
+	spin_unlock_irq(&zone->lock);
+
+	__free_pages(page, order);
+
+	spin_lock_irq(&zone->lock);
+	head = free_block_order(page);
+	KUNIT_EXPECT_GT(test, head, (int)order);
+	KUNIT_EXPECT_FALSE_MSG(test, PageReported(upper),
+			       "the flag stayed on a half that merged with its buddy");
+	if (head > 0)
+		KUNIT_EXPECT_FALSE(test, PageReported(pfn_to_page(ALIGN_DOWN(pfn, 1UL << head))));
+	KUNIT_EXPECT_GE(test, zone->reporting.merged[order] - merged, 1);
+	spin_unlock_irq(&zone->lock);
+	expect_fake_clean(test, f);
+}
+
+/* Each counter shows in /proc/vmstat under its own name. */
+static void vmstat_names_match_counters(struct kunit *test)
+{
+	KUNIT_EXPECT_STREQ(test, vm_event_name(PAGE_REPORTING_PASS), "page_reporting_passes");
+	KUNIT_EXPECT_STREQ(test, vm_event_name(PAGE_REPORTING_CALL), "page_reporting_calls");
+	KUNIT_EXPECT_STREQ(test, vm_event_name(PAGE_REPORTING_ERROR), "page_reporting_errors");
+	KUNIT_EXPECT_STREQ(test, vm_event_name(PAGE_REPORTING_REPORTED),
+			   "page_reporting_reported");
+	KUNIT_EXPECT_STREQ(test, vm_event_name(PAGE_REPORTING_REALLOCATED),
+			   "page_reporting_reallocated");
 }
 
 static struct kunit_case page_reporting_cases[] = {
@@ -493,6 +621,8 @@ static struct kunit_case page_reporting_cases[] = {
 	KUNIT_CASE_SLOW(unregister_quiesces),
 	KUNIT_CASE(reregister_resumes),
 	KUNIT_CASE(statistics_match_device),
+	KUNIT_CASE(merge_clears_flag),
+	KUNIT_CASE(vmstat_names_match_counters),
 	{}
 };
 
@@ -505,3 +635,4 @@ kunit_test_suite(page_reporting_suite);
 
 MODULE_DESCRIPTION("KUnit tests for free page reporting");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -6,6 +6,9 @@
 # (ROUNDS pairs, default 2). Prints each metric's median per kernel and the
 # B/A ratio, and writes them as JSON to $BUILD/bench/results.json.
 # Benchmarks never pass or fail; a boot that reports nothing is an error.
+#
+# BENCH=NAME runs only bench/NAME; KERNELS=stack skips the baseline kernel,
+# for benchmarks that compare within one boot (page_reporting: on vs off).
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -15,9 +18,21 @@ out=$BUILD/bench
 mkdir -p "$out"
 rm -f "$out"/*.log
 
+kernels=${KERNELS:-baseline stack}
+for m in $kernels; do
+	case $m in baseline|stack) ;; *) die "KERNELS=$KERNELS: say baseline, stack or both" ;; esac
+done
+nk=$(echo $kernels | wc -w)
+if [ -n "${BENCH:-}" ]; then
+	ls "$VS_HARNESS/bench/$BENCH".* > /dev/null 2>&1 ||
+		die "BENCH=$BENCH: no such benchmark; there are: $(ls "$VS_HARNESS/bench" | sed 's/\..*//' | tr '\n' ' ')"
+	GUEST_CMDLINE="${GUEST_CMDLINE:-} virtstack.only=$BENCH"
+	export GUEST_CMDLINE
+fi
+
 n=0
-total=$((4 + 2 * rounds))
-for m in baseline stack; do
+total=$((nk * 2 + nk * rounds))
+for m in $kernels; do
 	n=$((n + 1))
 	step "$n" "$total" "preparing the $m tree"
 	"$VS_HARNESS/prepare.sh" "$m" "$BUILD/$m"
@@ -34,7 +49,7 @@ done
 r=0
 while [ "$r" -lt "$rounds" ]; do
 	r=$((r + 1))
-	for m in baseline stack; do
+	for m in $kernels; do
 		n=$((n + 1))
 		step "$n" "$total" "round $r: benchmarks on the $m kernel"
 		"$VS_HARNESS/boot.sh" "$BUILD/bench-$m" bench

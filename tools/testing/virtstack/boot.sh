@@ -32,6 +32,8 @@ set -- -machine pc -cpu max -smp 2 -nic none -vga none -m "${GUEST_MEM:-2048}" -
 	-device virtio-blk-pci,drive=vd0 \
 	-fsdev "local,id=fs0,path=$dir/share,security_model=none" \
 	-device virtio-9p-pci,fsdev=fs0,mount_tag=vshare \
+	-fsdev "local,id=fs1,path=$dir/share,security_model=none" \
+	-device virtio-9p-pci,fsdev=fs1,mount_tag=vshare2 \
 	-device "virtio-balloon-pci,${VS_BALLOON:-free-page-reporting=on}" \
 	-pidfile "$run/qemu.pid"
 # numa=fake=2: two nodes, for move_pages() in mmu_notifier_events.
@@ -53,7 +55,13 @@ host_rss()
 	done
 	pid=$(cat "$run/qemu.pid")
 	while [ -r "/proc/$pid/status" ]; do
-		awk '$1 == "VmRSS:" { print $2 }' "/proc/$pid/status" \
+		# Fixed width: the guest must never find the file shorter than
+		# its cached size says. On 6.12 a short 9p read makes netfs
+		# retry the read recursively until the stack overflows (seen
+		# as KASAN stack-out-of-bounds under netfs_retry_reads): patch
+		# 1012 fixes it, 9p_stale_size tests it, and the baseline
+		# kernel still needs the fixed width.
+		awk '$1 == "VmRSS:" { printf "%012d\n", $2 }' "/proc/$pid/status" \
 			> "$dir/share/.host-rss.new" 2>/dev/null &&
 			mv -f "$dir/share/.host-rss.new" "$dir/share/.host-rss"
 		sleep 0.2

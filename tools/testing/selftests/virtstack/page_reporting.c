@@ -13,8 +13,9 @@
  * stack's tunables (page_reporting_delay_ms applies to a queued pass;
  * enable), its statistics (/proc/vmstat against debugfs and against what
  * the host returned), and that allocation churn under continuous reporting
- * loses no memory.
+ * loses no memory, also while memory blocks go offline and online.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "files.h"
 #include "vmstat.h"
 
 #define MIB		(1024L * 1024)
@@ -41,33 +43,6 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -1;
-}
-
-static int read_str(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return 0;
 }
 
 static int set_param(const char *name, long val)
@@ -387,22 +362,26 @@ static void churn(unsigned int seed, double secs)
 	_exit(0);
 }
 
-TEST_F_TIMEOUT(tunables, churn_loses_no_memory, 120)
+/* Starts two churning processes for @secs, seeded from @seed. */
+static void churn_start(struct __test_metadata *_metadata, pid_t *pid,
+			unsigned int seed, double secs)
 {
-	long base, after, total = meminfo_kb("MemTotal");
-	int i, status;
-	pid_t pid[2];
+	int i;
 
-	ASSERT_EQ(set_param("page_reporting_delay_ms", 0), 0);
-	sleep(2);
-	base = free_kb();
-	ASSERT_GT(base, 0);
 	for (i = 0; i < 2; i++) {
 		pid[i] = fork();
 		ASSERT_GE(pid[i], 0);
 		if (!pid[i])
-			churn(i + 1, 15);
+			churn(seed + i, secs);
 	}
+}
+
+/* Waits for them, and checks that reporting ran and nothing was lost. */
+static void churn_check(struct __test_metadata *_metadata, pid_t *pid, long base)
+{
+	long after, total = meminfo_kb("MemTotal");
+	int i, status;
+
 	for (i = 0; i < 2; i++) {
 		ASSERT_EQ(waitpid(pid[i], &status, 0), pid[i]);
 		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
@@ -413,6 +392,101 @@ TEST_F_TIMEOUT(tunables, churn_loses_no_memory, 120)
 	EXPECT_LT(labs(after - base), total / 50)
 		TH_LOG("free (MemFree + per-CPU lists) %ld kB before the churn, %ld kB after",
 		       base, after);
+}
+
+TEST_F_TIMEOUT(tunables, churn_loses_no_memory, 120)
+{
+	pid_t pid[2];
+	long base;
+
+	ASSERT_EQ(set_param("page_reporting_delay_ms", 0), 0);
+	sleep(2);
+	base = free_kb();
+	ASSERT_GT(base, 0);
+	churn_start(_metadata, pid, 1, 15);
+	churn_check(_metadata, pid, base);
+}
+
+#define MEMORY	"/sys/devices/system/memory/"
+
+static int block_set(int id, const char *state)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), MEMORY "memory%d/state", id);
+	return write_str(path, state);
+}
+
+/*
+ * The memory blocks that can go offline now: those of one zone, holding
+ * no unmovable page (each is tried, and put back online at once).
+ */
+static int offlinable_blocks(int *blocks, int max)
+{
+	char path[300], zones[128];
+	struct dirent *d;
+	int n = 0, id;
+	DIR *dir = opendir(MEMORY);
+
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir)) && n < max) {
+		if (sscanf(d->d_name, "memory%d", &id) != 1 || !id)
+			continue;
+		snprintf(path, sizeof(path), MEMORY "%s/valid_zones", d->d_name);
+		if (read_str(path, zones, sizeof(zones)) || !strncmp(zones, "none", 4))
+			continue;
+		if (block_set(id, "offline"))
+			continue;
+		if (block_set(id, "online")) {
+			n = -1;		/* lost memory: the caller fails */
+			break;
+		}
+		blocks[n++] = id;
+	}
+	closedir(dir);
+	return n;
+}
+
+/*
+ * Memory hot-unplug while reporting runs and two processes churn: memory
+ * blocks go offline (their free pages may be isolated by a pass at that
+ * very moment, and their used ones are migrated) and online again, over
+ * and over. Every block comes back, nothing is lost, and the debug kernel
+ * reports nothing.
+ */
+TEST_F_TIMEOUT(tunables, churn_with_memory_offline, 240)
+{
+	long total = meminfo_kb("MemTotal"), base;
+	int blocks[64], n, i, offlined = 0, busy = 0;
+	pid_t pid[2];
+	double t0;
+
+	ASSERT_EQ(set_param("page_reporting_delay_ms", 0), 0);
+	n = offlinable_blocks(blocks, 64);
+	ASSERT_GT(n, 0)
+		TH_LOG("no memory block under %s can go offline (CONFIG_MEMORY_HOTREMOVE?)",
+		       MEMORY);
+	sleep(2);
+	base = free_kb();
+	ASSERT_GT(base, 0);
+	churn_start(_metadata, pid, 11, 20);
+	t0 = now();
+	for (i = 0; now() - t0 < 20; i = (i + 1) % n) {
+		if (block_set(blocks[i], "offline")) {
+			busy++;		/* in use, or being migrated: EBUSY */
+			usleep(50 * 1000);
+			continue;
+		}
+		offlined++;
+		ASSERT_EQ(block_set(blocks[i], "online"), 0)
+			TH_LOG("memory%d does not come back online", blocks[i]);
+	}
+	TH_LOG("%d blocks: %d offline/online cycles, %d refused (busy)",
+	       n, offlined, busy);
+	EXPECT_GT(offlined, 0) TH_LOG("no block went offline while the churn ran");
+	EXPECT_EQ(meminfo_kb("MemTotal"), total) TH_LOG("a block stayed offline");
+	churn_check(_metadata, pid, base);
 }
 
 TEST_HARNESS_MAIN

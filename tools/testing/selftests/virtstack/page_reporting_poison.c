@@ -17,6 +17,7 @@
  *                                says that reporting is off
  */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,26 +27,43 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "files.h"
 
 #define MIB		(1024L * 1024)
 #define FREE_MIB	512L
 #define STATUS		"/sys/kernel/debug/page_reporting/status"
 #define F_PAGE_POISON	4	/* VIRTIO_BALLOON_F_PAGE_POISON */
 #define VIRTIO_ID_BALLOON 5
+/* The notes of virtio_balloon (patch 3003), as the kernel logs them. */
+#define NOTE_POISON	"virtio_balloon: freed pages are poisoned"
+#define NOTE_NO_POISON	"virtio_balloon: free page reporting off"
 
-static int read_str(const char *path, char *buf, size_t len)
+/*
+ * How many kernel log records since boot hold @text. The test probes the
+ * balloon a second time first, so a note logged once per reason shows
+ * exactly once.
+ */
+static int kmsg_count(const char *text)
 {
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	char rec[2048];
+	int n = 0;
+	ssize_t len;
 
 	if (fd < 0)
 		return -1;
-	n = read(fd, buf, len - 1);
+	for (;;) {
+		len = read(fd, rec, sizeof(rec) - 1);
+		if (len < 0 && errno == EPIPE)
+			continue;	/* overwritten records: go on */
+		if (len <= 0)
+			break;
+		rec[len] = '\0';
+		if (strstr(rec, text))
+			n++;
+	}
 	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return 0;
+	return n;
 }
 
 static int cmdline_has(const char *opt)
@@ -62,7 +80,8 @@ static int cmdline_has(const char *opt)
 }
 
 /* The balloon's negotiated feature bits ("0101...") into @buf; 0 or -1. */
-static int balloon_features(char *buf, size_t len)
+/* The balloon's negotiated features, and its device name in @name. */
+static int balloon_features(char *buf, size_t len, char *name, size_t name_len)
 {
 	char path[300], id[32];
 	struct dirent *d;
@@ -77,10 +96,32 @@ static int balloon_features(char *buf, size_t len)
 			continue;
 		snprintf(path, sizeof(path), "/sys/bus/virtio/devices/%s/features", d->d_name);
 		ret = read_str(path, buf, len);
+		snprintf(name, name_len, "%s", d->d_name);
 		break;
 	}
 	closedir(dir);
 	return ret;
+}
+
+/* Unbinds the balloon and binds it again: its probe runs once more. */
+static int balloon_reprobe(const char *name)
+{
+	static const char * const ops[] = { "unbind", "bind" };
+	char path[128];
+	int i, fd;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "/sys/bus/virtio/drivers/virtio_balloon/%s", ops[i]);
+		fd = open(path, O_WRONLY);
+		if (fd < 0)
+			return -1;
+		if (write(fd, name, strlen(name)) != (ssize_t)strlen(name)) {
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
 }
 
 static long host_rss_kb(void)
@@ -141,13 +182,15 @@ FIXTURE_TEARDOWN(poison)
 TEST_F_TIMEOUT(poison, host_and_guest_agree, 240)
 {
 	int poisoned = cmdline_has("page_poison=1");	/* wins over init_on_free */
-	char status[512], features[256];
+	char status[512], features[256], name[256];
 	long back;
 
+	ASSERT_EQ(balloon_features(features, sizeof(features), name, sizeof(name)), 0)
+		TH_LOG("no virtio balloon in /sys/bus/virtio/devices");
+	/* A second probe must not repeat a warning. */
+	ASSERT_EQ(balloon_reprobe(name), 0) TH_LOG("cannot unbind and bind %s", name);
 	ASSERT_EQ(read_str(STATUS, status, sizeof(status)), 0)
 		TH_LOG("no " STATUS ": the stack's page reporting patches are missing");
-	ASSERT_EQ(balloon_features(features, sizeof(features)), 0)
-		TH_LOG("no virtio balloon in /sys/bus/virtio/devices");
 	ASSERT_GE(host_rss_kb(), 0) TH_LOG("no host RSS in $VIRTSTACK_9P/.host-rss");
 	TH_LOG("page_poison=1: %d, init_on_free=1: %d, balloon features %.8s...; %s",
 	       cmdline_has("page_poison=1"), cmdline_has("init_on_free=1"), features, status);
@@ -155,6 +198,7 @@ TEST_F_TIMEOUT(poison, host_and_guest_agree, 240)
 	if (!poisoned) {
 		EXPECT_NE(strstr(status, "device: registered"), NULL);
 		EXPECT_NE(strstr(status, "note: none"), NULL);
+		EXPECT_EQ(kmsg_count(NOTE_POISON) + kmsg_count(NOTE_NO_POISON), 0);
 		back = freed_back_kb(60);
 		EXPECT_GE(back, FREE_MIB * 1024 * 9 / 10)
 			TH_LOG("free pages are not poisoned, yet only %ld kB came back", back);
@@ -162,6 +206,8 @@ TEST_F_TIMEOUT(poison, host_and_guest_agree, 240)
 		EXPECT_NE(strstr(status, "device: registered"), NULL);
 		EXPECT_NE(strstr(status, "freed pages are poisoned"), NULL)
 			TH_LOG("the host reclaims nothing and the guest does not say so");
+		EXPECT_EQ(kmsg_count(NOTE_POISON), 1)
+			TH_LOG("the warning must be logged once, at the first probe");
 		back = freed_back_kb(10);
 		EXPECT_LT(back, FREE_MIB * 1024 / 10)
 			TH_LOG("%ld kB came back: the note is wrong", back);
@@ -169,6 +215,8 @@ TEST_F_TIMEOUT(poison, host_and_guest_agree, 240)
 		EXPECT_NE(strstr(status, "device: none"), NULL);
 		EXPECT_NE(strstr(status, "free page reporting off"), NULL)
 			TH_LOG("the host asked for reports, gets none; the guest is silent");
+		EXPECT_EQ(kmsg_count(NOTE_NO_POISON), 1)
+			TH_LOG("the warning must be logged once, at the first probe");
 	}
 }
 

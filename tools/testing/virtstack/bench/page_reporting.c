@@ -1,19 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * page_reporting: the cost and the effect of free page reporting, in one
- * boot of the stack's kernel (it switches reporting with the stack's
- * page_reporting.enable; an unpatched kernel has none, and gets no figures).
+ * boot of the stack's kernel (an unpatched kernel has no
+ * page_reporting_delay_ms, and gets no figures).
  *
- * Cost: a page_fault1-style loop (will-it-scale: map 32 MiB, write every
- * page, unmap, again) in two processes, with reporting off and on, in
- * alternating phases A B A B A B; the median pages faulted per second of
- * each, and their ratio (on / off: 1.0 means reporting costs nothing).
+ * Cost: a page_fault1-style loop (will-it-scale: map 128 MiB, write every
+ * page, unmap, again) in two processes, with reporting off and on in
+ * alternating phases A B A B A B: off is the balloon driver unbound (no
+ * reporting device), on is it bound again. The median pages faulted per
+ * second of each, and their ratio (on / off: 1.0 means reporting costs
+ * nothing).
  *
  * Effect: how long until 90% of 512 MiB that was touched and freed is back
  * on the host (the qemu process's RSS, which the host writes to
  * $VIRTSTACK_9P/.host-rss), at page_reporting_delay_ms 100 and 2000; the
  * host memory returned per second over that time.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +27,7 @@
 #include <unistd.h>
 
 #define MIB		(1024L * 1024)
-#define PF1_MIB		32
+#define PF1_MIB		128
 #define PHASE_S		6
 #define PHASES		6
 #define NPROC		2
@@ -40,19 +43,64 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int set_param(const char *name, long val)
+static int write_str(const char *path, const char *s)
 {
-	char path[128], s[32];
-	int fd, ok;
+	int fd = open(path, O_WRONLY), ok;
 
-	snprintf(path, sizeof(path), PARAMS "%s", name);
-	snprintf(s, sizeof(s), "%ld", val);
-	fd = open(path, O_WRONLY);
 	if (fd < 0)
 		return -1;
 	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
 	close(fd);
 	return ok ? 0 : -1;
+}
+
+static int set_param(const char *name, long val)
+{
+	char path[128], s[32];
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	snprintf(s, sizeof(s), "%ld", val);
+	return write_str(path, s);
+}
+
+#define BALLOON_DRV	"/sys/bus/virtio/drivers/virtio_balloon/"
+
+/* The balloon's virtio device name, bound or not. */
+static int balloon_name(char *name, size_t len)
+{
+	char path[300], id[16] = "";
+	struct dirent *d;
+	int ret = -1;
+	DIR *dir = opendir("/sys/bus/virtio/devices");
+	FILE *f;
+
+	if (!dir)
+		return -1;
+	while (ret && (d = readdir(dir))) {
+		snprintf(path, sizeof(path), "/sys/bus/virtio/devices/%s/device", d->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		/* 5: VIRTIO_ID_BALLOON */
+		if (fgets(id, sizeof(id), f) && strtol(id, NULL, 0) == 5) {
+			snprintf(name, len, "%s", d->d_name);
+			ret = 0;
+		}
+		fclose(f);
+	}
+	closedir(dir);
+	return ret;
+}
+
+/* Reporting on or off: the balloon driver bound or unbound. */
+static int balloon_bind(const char *name, int on)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), BALLOON_DRV "%s", name);
+	if (!access(path, F_OK) == !!on)
+		return 0;
+	return write_str(on ? BALLOON_DRV "bind" : BALLOON_DRV "unbind", name);
 }
 
 static long host_rss_kb(void)
@@ -179,12 +227,17 @@ int main(void)
 {
 	double on[PHASES / 2], off[PHASES / 2], t, m_on, m_off;
 	static const long delays[] = { 100, 2000 };
+	char balloon[256];
 	unsigned int i;
 
-	if (access(PARAMS "enable", W_OK)) {
-		printf("page_reporting: no %senable, %s\n", PARAMS,
+	if (access(PARAMS "page_reporting_delay_ms", W_OK)) {
+		printf("page_reporting: no %spage_reporting_delay_ms, %s\n", PARAMS,
 		       "so no stack page reporting patches: nothing to measure");
 		return 0;
+	}
+	if (balloon_name(balloon, sizeof(balloon))) {
+		printf("page_reporting: no virtio balloon device\n");
+		return 1;
 	}
 	if (host_rss_kb() < 0) {
 		printf("page_reporting: no host RSS in $VIRTSTACK_9P/.host-rss\n");
@@ -194,8 +247,10 @@ int main(void)
 	for (i = 0; i < PHASES; i++) {
 		int rep = i % 2;	/* A: off, B: on */
 
-		if (set_param("enable", rep))
+		if (balloon_bind(balloon, rep)) {
+			printf("page_reporting: cannot %s %s\n", rep ? "bind" : "unbind", balloon);
 			return 1;
+		}
 		t = pf1_phase();
 		if (t < 0) {
 			printf("page_reporting: the page_fault1 phase failed\n");
@@ -203,7 +258,8 @@ int main(void)
 		}
 		(rep ? on : off)[i / 2] = t;
 	}
-	set_param("enable", 1);
+	if (balloon_bind(balloon, 1))
+		return 1;
 	m_off = median(off, PHASES / 2);
 	m_on = median(on, PHASES / 2);
 	printf("BENCH pf1_reporting_off %.0f pages/s higher\n", m_off);
