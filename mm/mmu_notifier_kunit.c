@@ -285,6 +285,45 @@ static void mn_mmap_fixed_overlay_unmap(struct kunit *test)
 	mn_invariants(test, rec);
 }
 
+/*
+ * munmap() of one page of a THP: the PMD is split first, a CLEAR over the
+ * whole huge page, then the page is unmapped.
+ */
+static void mn_thp_split_before_unmap(struct kunit *test)
+{
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	unsigned long len = 2 * HPAGE_PMD_SIZE, a, h;
+	struct mn_rec *rec;
+	struct page *page;
+	bool huge;
+	int i;
+
+	a = kunit_vm_mmap(test, NULL, 0, len, PROT_READ | PROT_WRITE,
+			  MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_FALSE_MSG(test, !a || IS_ERR_VALUE(a), "vm_mmap(): %ld", (long)a);
+	h = ALIGN(a, HPAGE_PMD_SIZE);
+	KUNIT_ASSERT_EQ(test, put_user(1, (int __user *)h), 0);
+	KUNIT_ASSERT_EQ(test, get_user_pages_fast(h, 1, 0, &page), 1);
+	huge = folio_test_pmd_mappable(page_folio(page));
+	put_page(page);
+	if (!huge)
+		kunit_skip(test, "no THP at %#lx (THP not \"always\", or none free)", h);
+
+	rec = mn_rec_add(test, current->mm, a, len);
+	KUNIT_ASSERT_EQ(test, vm_munmap(h + PAGE_SIZE, PAGE_SIZE), 0);
+	KUNIT_ASSERT_GE(test, rec->itree.n, 2);
+	mn_expect(test, &rec->itree.ev[0], MMU_NOTIFY_CLEAR, h, h + HPAGE_PMD_SIZE);
+	for (i = 1; i < rec->itree.n; i++)
+		if (rec->itree.ev[i].event == MMU_NOTIFY_UNMAP)
+			break;
+	KUNIT_ASSERT_LT_MSG(test, i, rec->itree.n, "no UNMAP after the split");
+	mn_expect(test, &rec->itree.ev[i], MMU_NOTIFY_UNMAP, h + PAGE_SIZE, h + 2 * PAGE_SIZE);
+	mn_invariants(test, rec);
+#else
+	kunit_skip(test, "CONFIG_TRANSPARENT_HUGEPAGE is off");
+#endif
+}
+
 /* The core of MADV_DONTNEED: CLEAR, and the pages read back as zero. */
 static void mn_zap_clear(struct kunit *test)
 {
@@ -575,6 +614,7 @@ static struct kunit_case mmu_notifier_event_cases[] = {
 	KUNIT_CASE(mn_munmap_unmap),
 	KUNIT_CASE(mn_mmap_fixed_overlay_unmap),
 	KUNIT_CASE(mn_zap_clear),
+	KUNIT_CASE(mn_thp_split_before_unmap),
 	KUNIT_CASE(mn_interval_read_retry),
 	KUNIT_CASE(mn_owner_null),
 	KUNIT_CASE(mn_nonblock_checked),

@@ -57,7 +57,7 @@ checkpatch)
 	;;
 sparse)
 	need sparse sparse
-	tree=$3
+	tree=$(cd "$3" && pwd)
 	obj=$tree/obj
 	cd "$VS_TOP"
 	files=$( (vs_series | while read -r p; do
@@ -79,7 +79,7 @@ sparse)
 			# Not in the guest: the build-only configuration (build.sh
 			# redoes it only when a fragment or the tree changed).
 			if [ -z "${cdone:-}" ]; then
-				VS_OBJ=$cobj VS_FRAGS="base consumers" "$VS_HARNESS/build.sh" "$tree" config ||
+				VS_OBJ=$cobj VS_FRAGS="base kunit consumers" "$VS_HARNESS/build.sh" "$tree" config ||
 					die "the build-only configuration failed: configs/consumers.config"
 				cdone=1
 			fi
@@ -94,7 +94,8 @@ sparse)
 		fi
 		# What unpatched 6.12 already reports does not count (sparse-upstream).
 		new=$(printf '%s\n' "$log" | grep -E "(warning|error):" | grep -F "$only" |
-			sed -e "s|^$tree/src/||" -e 's|^\([^:]*\):[0-9]*:[0-9]*: |\1: |' |
+			sed -e "s|^$tree/src/||" -e 's|^arch/x86/kvm/\.\./\.\./\.\./||' \
+			    -e 's|^\([^:]*\):[0-9]*:[0-9]*: |\1: |' |
 			grep -vxF -f "$known" || true)
 		if [ -n "$new" ]; then
 			printf '%s\n' "$new" | head -n 20 | sed 's/^/  /'
