@@ -120,8 +120,11 @@ static bool mirror_invalidate(struct mmu_interval_notifier *mni,
 			m->stats.downgrades++;
 		}
 	}
-	if (dropped)
+	if (dropped) {
 		m->stats.teardowns++;
+		if (range->event < MMU_MIRROR_NR_EVENTS)
+			m->stats.event_teardowns[range->event]++;
+	}
 	spin_unlock(&m->lock);
 	return true;
 }
@@ -339,6 +342,7 @@ static int mirror_open(struct inode *inode, struct file *file)
 static void mirror_add_totals(const struct mmu_mirror *m)
 {
 	struct mmu_mirror_stats *t = &mirror_totals[m->policy];
+	int e;
 
 	spin_lock(&mirror_totals_lock);
 	t->invalidations += m->stats.invalidations;
@@ -348,6 +352,8 @@ static void mirror_add_totals(const struct mmu_mirror *m)
 	t->faults += m->stats.faults;
 	t->refaults += m->stats.refaults;
 	t->write_upgrades += m->stats.write_upgrades;
+	for (e = 0; e < MMU_MIRROR_NR_EVENTS; e++)
+		t->event_teardowns[e] += m->stats.event_teardowns[e];
 	mirror_closed[m->policy]++;
 	spin_unlock(&mirror_totals_lock);
 }
@@ -386,14 +392,20 @@ static int mirror_stats_show(struct seq_file *s, void *unused)
 	static const char * const name[] = { "event-blind", "event-aware" };
 	int p;
 
-	seq_puts(s, "policy mirrors invalidations teardowns dropped downgrades faults refaults write_upgrades\n");
+	seq_puts(s, "policy mirrors invalidations teardowns dropped downgrades faults refaults write_upgrades");
+	seq_puts(s, " teardowns_by_event(UNMAP CLEAR PROTECTION_VMA PROTECTION_PAGE SOFT_DIRTY RELEASE MIGRATE EXCLUSIVE)\n");
 	spin_lock(&mirror_totals_lock);
 	for (p = 0; p < ARRAY_SIZE(name); p++) {
 		const struct mmu_mirror_stats *t = &mirror_totals[p];
 
-		seq_printf(s, "%s %lu %llu %llu %llu %llu %llu %llu %llu\n", name[p],
+		int e;
+
+		seq_printf(s, "%s %lu %llu %llu %llu %llu %llu %llu %llu", name[p],
 			   mirror_closed[p], t->invalidations, t->teardowns, t->dropped,
 			   t->downgrades, t->faults, t->refaults, t->write_upgrades);
+		for (e = 0; e < MMU_MIRROR_NR_EVENTS; e++)
+			seq_printf(s, " %llu", t->event_teardowns[e]);
+		seq_putc(s, '\n');
 	}
 	spin_unlock(&mirror_totals_lock);
 	return 0;
@@ -401,6 +413,8 @@ static int mirror_stats_show(struct seq_file *s, void *unused)
 DEFINE_SHOW_ATTRIBUTE(mirror_stats);
 
 static struct dentry *mirror_debugfs;
+
+static_assert(MMU_NOTIFY_EXCLUSIVE < MMU_MIRROR_NR_EVENTS);
 
 static int __init mirror_init(void)
 {

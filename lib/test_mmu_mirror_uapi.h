@@ -46,6 +46,8 @@ struct mmu_mirror_access {
 	__u64 npages;
 };
 
+#define MMU_MIRROR_NR_EVENTS	8	/* enum mmu_notifier_event */
+
 /* What the mirror did since it was attached. */
 struct mmu_mirror_stats {
 	__u64 invalidations;	/* notifier callbacks over the range */
@@ -55,6 +57,7 @@ struct mmu_mirror_stats {
 	__u64 faults;		/* device faults (hmm_range_fault() calls) */
 	__u64 refaults;		/* entries filled again after being dropped */
 	__u64 write_upgrades;	/* read-only entries faulted for writing */
+	__u64 event_teardowns[MMU_MIRROR_NR_EVENTS];	/* teardowns per event */
 };
 
 #define MMU_MIRROR_ATTACH	_IOW('M', 0x00, struct mmu_mirror_attach)

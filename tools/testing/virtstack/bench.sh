@@ -75,7 +75,7 @@ function median(arr, n) { return n % 2 ? arr[(n + 1) / 2] : (arr[n / 2] + arr[n 
 	if (!($1 in seen)) { seen[$1] = 1; order[++nm] = $1 }
 }
 END {
-	printf "\n%-28s %15s %14s %10s  %s\n", "metric", "A: baseline", "B: stack", "B/A", "(runs A/B, better)"
+	printf "\n%-56s %15s %14s %10s  %s\n", "metric", "A: baseline", "B: stack", "B/A", "(runs A/B, better)"
 	printf "{\n  \"metrics\": [" > json
 	for (i = 1; i <= nm; i++) {
 		m = order[i]
@@ -86,7 +86,7 @@ END {
 		ma = na ? sprintf("%.3f", median(a, na)) : "null"
 		mb = nb ? sprintf("%.3f", median(b, nb)) : "null"
 		ratio = (na && nb && ma + 0) ? sprintf("%.4f", mb / ma) : "null"
-		printf "%-28s %10s %-4s %9s %-4s %10s  (%d/%d, %s)\n", m, ma, unit[m], mb, unit[m], ratio, na, nb, dir[m]
+		printf "%-56s %10s %-4s %9s %-4s %10s  (%d/%d, %s)\n", m, ma, unit[m], mb, unit[m], ratio, na, nb, dir[m]
 		printf "%s\n    {\"metric\": \"%s\", \"unit\": \"%s\", \"better\": \"%s\", \"baseline_median\": %s, \"stack_median\": %s, \"ratio\": %s, \"runs\": [%d, %d]}", (i > 1 ? "," : ""), m, unit[m], dir[m], ma, mb, ratio, na, nb >> json
 	}
 	printf "\n  ]\n}\n" >> json

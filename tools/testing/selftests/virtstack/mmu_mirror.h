@@ -12,7 +12,8 @@
  *   unmap        munmap() of a chunk and a new mapping in its place
  *   zap          MADV_DONTNEED of a chunk
  *
- * Each kind of step is counted apart (teardowns, refaults, downgrades).
+ * Each kind of step is counted apart (teardowns, by event too, refaults,
+ * downgrades).
  */
 #ifndef VIRTSTACK_MMU_MIRROR_H
 #define VIRTSTACK_MMU_MIRROR_H
@@ -36,6 +37,19 @@ enum { STEP_SOFT_DIRTY, STEP_WRITE_PROTECT, STEP_UNMAP, STEP_ZAP, NR_STEPS };
 
 static const char * const mirror_step_name[NR_STEPS] = {
 	"soft_dirty", "write_protect", "unmap", "zap",
+};
+
+/*
+ * The event each kind of step sends (enum mmu_notifier_event). A step can
+ * also cause others: a CPU write that replaces a page (COW, here from the
+ * zero page a device read mapped after a zap) sends CLEAR, which both
+ * policies must honour.
+ */
+static const int mirror_step_event[NR_STEPS] = {
+	4,	/* MMU_NOTIFY_SOFT_DIRTY */
+	2,	/* MMU_NOTIFY_PROTECTION_VMA */
+	0,	/* MMU_NOTIFY_UNMAP */
+	1,	/* MMU_NOTIFY_CLEAR */
 };
 
 struct mirror_result {
@@ -96,6 +110,7 @@ static void mirror_account(struct mirror_ctx *c, const struct mmu_mirror_stats *
 			   struct mmu_mirror_stats *acc)
 {
 	struct mmu_mirror_stats now;
+	int i;
 
 	mirror_stats(c, &now);
 	acc->invalidations += now.invalidations - before->invalidations;
@@ -105,6 +120,8 @@ static void mirror_account(struct mirror_ctx *c, const struct mmu_mirror_stats *
 	acc->faults += now.faults - before->faults;
 	acc->refaults += now.refaults - before->refaults;
 	acc->write_upgrades += now.write_upgrades - before->write_upgrades;
+	for (i = 0; i < MMU_MIRROR_NR_EVENTS; i++)
+		acc->event_teardowns[i] += now.event_teardowns[i] - before->event_teardowns[i];
 }
 
 static void cpu_write(struct mirror_ctx *c, long page, int val)
