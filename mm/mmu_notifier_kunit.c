@@ -544,7 +544,7 @@ static void mn_device_exclusive_owner(struct kunit *test)
 }
 
 /*
- * What the consumers of the stack decide per event (patches 2011-2015):
+ * What the consumers of the stack decide per event (patches 2011-2016):
  * KVM skips the "guest memory reclaimed" hook when the range keeps its
  * pages; gntdev and read-only radeon userptrs keep their mappings when
  * only write permission goes. One row per event, in enum order.

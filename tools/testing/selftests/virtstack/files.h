@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Small files of /proc, /sys and tracefs as the virtstack guest tests read
- * and write them.
+ * and write them, and the trace buffer as they count its lines.
  */
 #ifndef VIRTSTACK_FILES_H
 #define VIRTSTACK_FILES_H
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+#define TRACING		"/sys/kernel/debug/tracing/"
 
 /*
  * Writes @s to @path as the shell's '>' does (O_TRUNC also clears a tracefs
@@ -40,6 +43,22 @@ static inline int read_str(const char *path, char *buf, size_t len)
 		return -1;
 	buf[n] = '\0';
 	return 0;
+}
+
+/* Lines of the trace buffer that hold both @a and @b; -1 if unreadable. */
+static inline int trace_count(const char *a, const char *b)
+{
+	FILE *f = fopen(TRACING "trace", "r");
+	char line[512];
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, a) && strstr(line, b))
+			n++;
+	fclose(f);
+	return n;
 }
 
 #endif /* VIRTSTACK_FILES_H */

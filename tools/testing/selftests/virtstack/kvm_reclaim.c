@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kvm_reclaim: which invalidations of guest memory KVM treats as reclaimed
- * memory (patch 2012). A VM with one memslot over an anonymous mapping is
+ * memory (patches 2012-2013). A VM with one memslot over an anonymous mapping is
  * enough: every invalidation that overlaps the slot runs KVM's
  * invalidate_range_start(), which decides whether to call
  * kvm_arch_guest_memory_reclaimed() (a WBINVD on every CPU for SEV guests)
@@ -26,34 +26,24 @@
 #include "kselftest_harness.h"
 #include "files.h"
 
-#define TRACING		"/sys/kernel/debug/tracing/"
 #define EVENT		TRACING "events/kvm/kvm_guest_memory_reclaimed/"
 #define SLOT_SIZE	(2UL << 20)
 
 /* enum mmu_notifier_event (include/linux/mmu_notifier.h) */
 enum { UNMAP, CLEAR, PROTECTION_VMA, PROTECTION_PAGE, SOFT_DIRTY };
 
-/* Trace lines of this process for @event, and how many said "kept". */
+/*
+ * KVM's decisions for @event (the trace is filtered to this process), and
+ * how many of them said "kept".
+ */
 static int decisions(int event, int *kept)
 {
-	char line[512], pat[32];
-	FILE *f = fopen(TRACING "trace", "r");
-	int n = 0;
+	char pat[32];
 
-	*kept = 0;
-	if (!f)
-		return -1;
+	snprintf(pat, sizeof(pat), "event %d: kept", event);
+	*kept = trace_count("kvm_guest_memory_reclaimed:", pat);
 	snprintf(pat, sizeof(pat), "event %d: ", event);
-	while (fgets(line, sizeof(line), f)) {
-		char *p = strstr(line, pat);
-
-		if (!strstr(line, "kvm_guest_memory_reclaimed:") || !p)
-			continue;
-		n++;
-		*kept += !strncmp(p + strlen(pat), "kept", 4);
-	}
-	fclose(f);
-	return n;
+	return trace_count("kvm_guest_memory_reclaimed:", pat);
 }
 
 FIXTURE(vm)

@@ -36,7 +36,6 @@
 #define NPAGES		4
 #define HPAGE		(2UL << 20)
 #define MAX_EV		HMM_DMIRROR_EVENTS_MAX
-#define TRACING		"/sys/kernel/debug/tracing/"
 
 /* enum mmu_notifier_event and the range flags (include/linux/mmu_notifier.h) */
 enum { UNMAP, CLEAR, PROTECTION_VMA, PROTECTION_PAGE, SOFT_DIRTY, RELEASE,
@@ -617,26 +616,10 @@ TEST_F(mirror, exec_release_then_unmap)
  * starts and ends of this process. Last: on 6.12 the mirror's
  * invalidation stays open, and closing the mirror then waits forever.
  */
-static int trace_count(const char *what, pid_t pid)
-{
-	char line[512], pat[64];
-	FILE *f = fopen(TRACING "trace", "r");
-	int n = 0;
-
-	if (!f)
-		return -1;
-	snprintf(pat, sizeof(pat), "-%d ", pid);
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, pat) && strstr(line, what))
-			n++;
-	fclose(f);
-	return n;
-}
-
 TEST_F(mirror, mprotect_at_address_zero_ends_what_it_starts)
 {
 	long min = read_long("/proc/sys/vm/mmap_min_addr");
-	char filter[64], smin[32];
+	char filter[64], smin[32], pid[32];
 	char *a;
 	int n, starts, ends;
 
@@ -661,8 +644,9 @@ TEST_F(mirror, mprotect_at_address_zero_ends_what_it_starts)
 	write_str(TRACING "events/mmu_notifier/enable", "0");
 	n = COLLECT(a, self->psz);
 	EXPECT_ONLY(n, PROTECTION_VMA, a, self->psz);
-	starts = trace_count("mmu_notifier_invalidate_range_start", getpid());
-	ends = trace_count("mmu_notifier_invalidate_range_end", getpid());
+	snprintf(pid, sizeof(pid), "-%d ", getpid());
+	starts = trace_count("mmu_notifier_invalidate_range_start", pid);
+	ends = trace_count("mmu_notifier_invalidate_range_end", pid);
 	EXPECT_EQ(starts, 1);
 	EXPECT_EQ(ends, starts);
 	write_str(TRACING "events/mmu_notifier/filter", "0");
