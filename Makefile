@@ -8,6 +8,9 @@ EXTRA         ?=
 JOBS          ?= $(shell nproc)
 GUEST_TIMEOUT ?= 1200
 BASELINE      ?=
+# ARCH=arm64: the main job, kunit and bench for arm64 (cross-built, booted at
+# EL2 under qemu-system-aarch64, KVM selftests in nested guests).
+ARCH          ?= x86_64
 
 ifeq ($(BASELINE),1)
 MODE := baseline
@@ -23,17 +26,28 @@ export BUILD KSRC EXTRA JOBS GUEST_TIMEOUT MODE
 .PHONY: all test check kunit run vm bench prepare build initramfs apply series \
 	check-bisect clean help
 
+ifeq ($(ARCH),arm64)
+LANES := kunit-arm64 arm64
+KUNIT := kunit-arm64
+else ifeq ($(filter $(ARCH),x86_64 x86),)
+$(error ARCH=$(ARCH): virtstack runs on x86_64 (the default) or arm64 (make ARCH=arm64))
+else
+LANES := guest
+KUNIT := kunit
+endif
+
 # make: prepare the tree, build, boot, load the modules, run every KUnit
 # suite and guest test, print the verdict.
 all test:
-	@$(H)/run.sh guest
+	@$(H)/run.sh $(LANES)
 
-# make check: what CI runs. Static checks, kunit.py, then the guest run.
+# make check: what CI runs. Static checks, kunit.py, the guest run, then
+# the arm64 lane (kunit.py --arch=arm64, the VHE and nVHE boots).
 check:
-	@$(H)/run.sh static kunit guest
+	@$(H)/run.sh static kunit guest kunit-arm64 arm64
 
 kunit:
-	@$(H)/run.sh kunit
+	@$(H)/run.sh $(KUNIT)
 
 # make run EXTRA="prog script ...": the guest run plus the user's programs,
 # whose exit status counts in the verdict.
@@ -45,7 +59,7 @@ vm: build initramfs
 	@$(H)/boot.sh $(TREE) shell
 
 bench:
-	@$(H)/bench.sh
+	@VS_ARCH=$(ARCH) $(H)/bench.sh
 
 prepare:
 	@$(H)/prepare.sh $(MODE) $(TREE)
@@ -75,6 +89,8 @@ help:
 	@echo 'make                 build the patched 6.12 kernel, boot it, run every suite, print the verdict'
 	@echo 'make check           checkpatch/sparse, kunit.py, then the guest run (what .ci/run calls)'
 	@echo 'make kunit           kunit.py run with the stack kunitconfig only'
+	@echo 'make ARCH=arm64      the same for arm64: kunit.py --arch=arm64, then the kernel at EL2'
+	@echo '                     under qemu-system-aarch64 running the KVM selftests, VHE and nVHE'
 	@echo 'make run EXTRA=f     the guest run plus your own program(s) or script(s) in the guest'
 	@echo 'make vm              an interactive shell in the patched guest'
 	@echo 'make bench           benchmarks, baseline vs stack, A B A B, medians and ratios'

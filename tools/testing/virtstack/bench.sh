@@ -9,6 +9,9 @@
 #
 # BENCH=NAME runs only bench/NAME; KERNELS=stack skips the baseline kernel,
 # for benchmarks that compare within one boot (page_reporting: on vs off).
+# VS_ARCH=arm64 (make bench ARCH=arm64): the arm64 kernels instead, with
+# lock statistics (configs/lockstat.config), booted at EL2, running
+# guest-arm64/bench-list; the KVM selftests come from the stack tree for both.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -23,12 +26,22 @@ for m in $kernels; do
 	case $m in baseline|stack) ;; *) die "KERNELS=$KERNELS: say baseline, stack or both" ;; esac
 done
 nk=$(echo $kernels | wc -w)
-if [ -n "${BENCH:-}" ]; then
+arch=${VS_ARCH:-x86_64}
+if [ -n "${BENCH:-}" ] && [ "$arch" = arm64 ]; then
+	grep -q "^$BENCH " "$VS_HARNESS/guest-arm64/bench-list" ||
+		die "BENCH=$BENCH: no such arm64 benchmark; there are: $(sed -n 's/^\([a-z_0-9]*\) .*/\1/p' \
+			"$VS_HARNESS/guest-arm64/bench-list" | tr '\n' ' ')"
+	GUEST_CMDLINE="${GUEST_CMDLINE:-} virtstack.only=$BENCH"
+	export GUEST_CMDLINE
+elif [ -n "${BENCH:-}" ]; then
 	ls "$VS_HARNESS/bench/$BENCH".* > /dev/null 2>&1 ||
 		die "BENCH=$BENCH: no such benchmark; there are: $(ls "$VS_HARNESS/bench" | sed 's/\..*//' | tr '\n' ' ')"
 	GUEST_CMDLINE="${GUEST_CMDLINE:-} virtstack.only=$BENCH"
 	export GUEST_CMDLINE
 fi
+
+# The arm64 benchmarks run the stack tree's KVM selftests on both kernels.
+[ "$arch" != arm64 ] || "$VS_HARNESS/prepare.sh" stack "$BUILD/stack"
 
 n=0
 total=$((nk * 2 + nk * rounds))
@@ -41,6 +54,12 @@ for m in $kernels; do
 	ln -sfn "$BUILD/$m/src" "$d/src"
 	cp "$BUILD/$m/stack.stamp" "$d/stack.stamp"
 	n=$((n + 1))
+	if [ "$arch" = arm64 ]; then
+		step "$n" "$total" "building the arm64 $m kernel (lock statistics, no KASAN)"
+		VS_FRAGS="arm64 lockstat" VS_KST_SRC=$BUILD/stack/src \
+			"$VS_HARNESS/arm64.sh" build "$d"
+		continue
+	fi
 	step "$n" "$total" "building the $m kernel (no debug options)"
 	VS_FRAGS="base kunit" "$VS_HARNESS/build.sh" "$d"
 	BENCH=1 "$VS_HARNESS/mkinitramfs.sh" "$d"
@@ -52,13 +71,20 @@ while [ "$r" -lt "$rounds" ]; do
 	for m in $kernels; do
 		n=$((n + 1))
 		step "$n" "$total" "round $r: benchmarks on the $m kernel"
-		"$VS_HARNESS/boot.sh" "$BUILD/bench-$m" bench
-		grep -q '^@@VS done' "$BUILD/bench-$m/run/results.log" ||
-			die "the $m guest did not finish its benchmarks; log: $BUILD/bench-$m/run/console.log"
-		! grep -q '^@@VS end bench .* [1-9][0-9]*$' "$BUILD/bench-$m/run/results.log" ||
+		if [ "$arch" = arm64 ]; then
+			GUEST_CMDLINE="${GUEST_CMDLINE:-} virtstack.mode=bench" \
+				"$VS_HARNESS/arm64.sh" boot "$BUILD/bench-$m" vhe
+			run=$BUILD/bench-$m/run-arm64-vhe
+		else
+			"$VS_HARNESS/boot.sh" "$BUILD/bench-$m" bench
+			run=$BUILD/bench-$m/run
+		fi
+		grep -q '^@@VS done' "$run/results.log" ||
+			die "the $m guest did not finish its benchmarks; log: $run/console.log"
+		! grep -q '^@@VS end bench .* [1-9][0-9]*$' "$run/results.log" ||
 			die "a benchmark failed on the $m kernel: $(grep '^@@VS end bench .* [1-9]' \
-				"$BUILD/bench-$m/run/results.log" | cut -d' ' -f4 | tr '\n' ' ')(its output: $BUILD/bench-$m/run/results.log)"
-		grep '^BENCH ' "$BUILD/bench-$m/run/results.log" > "$out/$m-$r.log" ||
+				"$run/results.log" | cut -d' ' -f4 | tr '\n' ' ')(its output: $run/results.log)"
+		grep '^BENCH ' "$run/results.log" > "$out/$m-$r.log" ||
 			die "the $m guest reported no benchmark figures"
 	done
 done

@@ -63,19 +63,26 @@ vs_overlay()
 }
 
 # vs_kmake TREE ARGS...: make in TREE/src with output in TREE/obj (or
-# $VS_OBJ), through ccache when the host has it.
+# $VS_OBJ), through ccache when the host has it. VS_ARCH=arm64 cross-builds
+# with Debian's aarch64-linux-gnu- toolchain (the default is x86_64).
 vs_kmake()
 {
 	_t=$1
 	shift
-	_cc=gcc
+	_arch=${VS_ARCH:-x86_64}
+	_cross=
+	[ "$_arch" = arm64 ] && _cross=aarch64-linux-gnu-
+	_cc=${_cross}gcc
+	_hostcc=gcc
 	if command -v ccache >/dev/null 2>&1; then
-		_cc="ccache gcc"
+		_cc="ccache $_cc"
+		_hostcc="ccache gcc"
 		# Paths below the build directory hash alike in every clone.
 		CCACHE_BASEDIR=$(cd "$_t/.." && pwd)
 		export CCACHE_BASEDIR
 	fi
 	KBUILD_BUILD_TIMESTAMP="Mon Jan  1 00:00:00 UTC 2024" \
 	KBUILD_BUILD_USER=virtstack KBUILD_BUILD_HOST=virtstack \
-		make -C "$_t/src" O="${VS_OBJ:-$_t/obj}" ARCH=x86_64 CC="$_cc" HOSTCC="$_cc" "$@"
+		make -C "$_t/src" O="${VS_OBJ:-$_t/obj}" ARCH="$_arch" CROSS_COMPILE="$_cross" \
+			CC="$_cc" HOSTCC="$_hostcc" "$@"
 }

@@ -10,6 +10,10 @@
 #           (with 'static'), initramfs, boot the guest, read the verdict;
 #           then the poison matrix: page_reporting_poison alone in three
 #           more boots, with poisoned or zeroed free pages
+#   kunit-arm64  kunit.py run --arch=arm64 with the arm64 kunitconfig
+#   arm64   cross-build for arm64, boot it at EL2 under qemu-system-aarch64
+#           twice (KVM in VHE, then nVHE mode), run the KVM selftests of
+#           guest-arm64/list in nested guests, read both verdicts
 # Every stage leaves result rows in $BUILD/results; the summary prints them
 # and the closing "N passed, N failed" line, and fails on any failure.
 set -eu
@@ -34,6 +38,8 @@ has static && total=$((total + 2))			# checkpatch, coccinelle
 has static && has guest && total=$((total + 1))		# sparse, after the build
 has kunit && total=$((total + 1))
 has guest && total=$((total + 5))			# build, initramfs, boot, verdict, matrix
+has kunit-arm64 && total=$((total + 1))
+has arm64 && total=$((total + 3))			# build, VHE boot, nVHE boot
 n=0
 next()
 {
@@ -123,6 +129,52 @@ if has guest && prepare; then
 		fi
 	else
 		row 30-build "build: $MODE kernel and modules" 0 1 0
+	fi
+fi
+
+if has kunit-arm64 && prepare; then
+	next "kunit.py run --arch=arm64 (log: $BUILD/kunit-arm64.log)"
+	"$VS_HARNESS/kunit.sh" "$TREE/src" "$results/50-kunit-arm64.tsv" arm64 ||
+		[ -s "$results/50-kunit-arm64.tsv" ] || row 50-kunit-arm64 "kunit.py arm64: run" 0 1 0
+fi
+
+# arm64_boot MODE: one boot of the arm64 guest and its verdict; KVM must
+# have come up in that mode, or every KVM selftest would only skip.
+arm64_boot()
+{
+	next "arm64: booting at EL2 under qemu-system-aarch64 (TCG), KVM in $1 mode"
+	"$VS_HARNESS/arm64.sh" boot "$TREE" "$1" ||
+		{ row "61-arm64-$1" "arm64 $1: boot: qemu could not start" 0 1 0; return 0; }
+	VS_RUN=$TREE/run-arm64-$1 VS_LABEL="arm64 $1: " VS_NO_MODULES=1 \
+		"$VS_HARNESS/verdict.sh" "$TREE" "$results/61-arm64-$1.tsv" ||
+		row "61-arm64-$1" "arm64 $1: verdict: could not read the guest's results" 0 1 0
+	# The built-in suite runs at boot, at EL2 (a tree without the stack
+	# has none).
+	if [ "$MODE" = stack ]; then
+		grep -q '^@@VS begin kunit vgic_its$' "$TREE/run-arm64-$1/results.log" 2>/dev/null ||
+			row "61-arm64-$1" "arm64 $1: kunit: vgic_its did not run at boot" 0 1 0
+	fi
+	case "$1" in
+	vhe) pat='kvm \[1\]: VHE mode initialized successfully' ;;
+	nvhe) pat='kvm \[1\]: Hyp nVHE mode initialized successfully' ;;
+	esac
+	if grep -q "$pat" "$TREE/run-arm64-$1/console.log" 2>/dev/null; then
+		row "61-arm64-$1" "arm64 $1: check: KVM initialised in $1 mode" 1 0 0
+	else
+		echo "  arm64 $1: the kernel log lacks '$pat': KVM did not come up in $1 mode"
+		row "61-arm64-$1" "arm64 $1: check: KVM initialised in $1 mode" 0 1 0
+	fi
+	info "full arm64 $1 guest log: $TREE/run-arm64-$1/console.log"
+}
+
+if has arm64 && prepare; then
+	next "arm64: cross-building the $MODE kernel, KVM selftests and initramfs"
+	if "$VS_HARNESS/arm64.sh" build "$TREE"; then
+		row 60-arm64-build "arm64: build: $MODE kernel, KVM selftests, initramfs" 1 0 0
+		arm64_boot vhe
+		arm64_boot nvhe
+	else
+		row 60-arm64-build "arm64: build: $MODE kernel, KVM selftests, initramfs" 0 1 0
 	fi
 fi
 

@@ -7,7 +7,10 @@
 #                                stack adds or patches, in TREE's build; what
 #                                the guest does not build (drivers for
 #                                hardware it lacks), in a build-only
-#                                configuration (configs/consumers.config)
+#                                configuration (configs/consumers.config);
+#                                arch/arm64/ in the arm64 guest's
+#                                configuration (cross-built); a .c file
+#                                another #includes, through that file
 # static.sh coccinelle OUT       scripts/coccinelle/api/get_pages_put_page.cocci
 #                                on the paths the stack converted to FOLL_PIN
 # One result row per file in OUT.
@@ -35,7 +38,8 @@ checkpatch)
 	# Run from the kernel tree: inside this git repository checkpatch
 	# would take a patch's path for a file of the tree.
 	files=$( (vs_series | sed "s|^|$VS_TOP/patches/|"; vs_overlay | grep -E '\.[ch]$' | sed "s|^|$VS_TOP/|"
-		ls "$VS_HARNESS"/bench/*.c "$VS_HARNESS"/guest/bin/*.c 2>/dev/null) )
+		ls "$VS_HARNESS"/bench/*.c "$VS_HARNESS"/guest/bin/*.c \
+			"$VS_HARNESS"/guest-arm64/*.c 2>/dev/null) )
 	cd "$ksrc"
 	for f in $files; do
 		case "$f" in
@@ -74,8 +78,27 @@ sparse)
 		virt/kvm/*) target=arch/x86/kvm/ only=$f: ;;
 		*) target=$o only= ;;
 		esac
+		# A KUnit suite of static helpers is #included by the file it
+		# tests and compiled only there: check it through that file.
+		inc=$(grep -l "^#include \"${f##*/}\"" "$tree/src/${f%/*}"/*.c 2>/dev/null |
+			grep -v "/${f##*/}\$" | head -n 1 || true)
+		if [ -n "$inc" ]; then
+			target=${inc#"$tree/src/"}
+			target=${target%.c}.o
+			only=${f##*/}:
+		fi
 		VS_OBJ=$obj
-		if [ ! -f "$obj/$o" ]; then
+		VS_ARCH=x86_64
+		if [ "${f#arch/arm64/}" != "$f" ]; then
+			if [ -z "${adone:-}" ]; then
+				"$VS_HARNESS/arm64.sh" config "$tree" ||
+					die "the arm64 configuration failed: configs/arm64.config"
+				adone=1
+			fi
+			info "sparse: $f is arm64 code; cross-built in $tree/obj-arm64"
+			VS_OBJ=$tree/obj-arm64
+			VS_ARCH=arm64
+		elif [ ! -f "$obj/$o" ] && [ ! -f "$obj/$target" ]; then
 			# Not in the guest: the build-only configuration (build.sh
 			# redoes it only when a fragment or the tree changed).
 			if [ -z "${cdone:-}" ]; then
@@ -86,7 +109,7 @@ sparse)
 			info "sparse: $f is not in the guest; built in $cobj"
 			VS_OBJ=$cobj
 		fi
-		export VS_OBJ
+		export VS_OBJ VS_ARCH
 		if ! log=$(vs_kmake "$tree" C=2 W=1 "$target" 2>&1); then
 			printf '%s\n' "$log" | tail -n 20 | sed 's/^/  /'
 			row "sparse/W=1: $f (make failed)" 0 1 0
