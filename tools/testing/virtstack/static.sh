@@ -98,6 +98,9 @@ sparse)
 			info "sparse: $f is arm64 code; cross-built in $tree/obj-arm64"
 			VS_OBJ=$tree/obj-arm64
 			VS_ARCH=arm64
+			# The first build there also makes the vDSO: only this
+			# file's reports count.
+			only=${only:-$f:}
 		elif [ ! -f "$obj/$o" ] && [ ! -f "$obj/$target" ]; then
 			# Not in the guest: the build-only configuration (build.sh
 			# redoes it only when a fragment or the tree changed).
