@@ -4,7 +4,7 @@
 VS_TOP=${VS_TOP:-$(cd "$(dirname "$0")/../../.." && pwd)}
 VS_HARNESS=$VS_TOP/tools/testing/virtstack
 # The kernel release the series was last verified on.
-VS_VERIFIED=6.12.117
+VS_VERIFIED=6.12.118
 
 die()
 {
