@@ -8,6 +8,8 @@ EXTRA         ?=
 JOBS          ?= $(shell nproc)
 GUEST_TIMEOUT ?= 1200
 BASELINE      ?=
+# make mutate MUTATION="name ...": only these of tools/testing/virtstack/mutations
+MUTATION      ?=
 # ARCH=arm64: the main job, kunit and bench for arm64 (cross-built, booted at
 # EL2 under qemu-system-aarch64, KVM selftests in nested guests).
 ARCH          ?= x86_64
@@ -21,10 +23,10 @@ TREE := $(BUILD)/$(MODE)
 H    := tools/testing/virtstack
 
 export VS_TOP := $(CURDIR)
-export BUILD KSRC EXTRA JOBS GUEST_TIMEOUT MODE
+export BUILD KSRC EXTRA JOBS GUEST_TIMEOUT MODE MUTATION
 
-.PHONY: all test check kunit run vm bench prepare build initramfs apply series \
-	check-bisect clean help
+.PHONY: all test check kunit run vm bench mutate prepare build initramfs apply \
+	series check-bisect clean help
 
 ifeq ($(ARCH),arm64)
 LANES := kunit-arm64 arm64
@@ -61,6 +63,11 @@ vm: build initramfs
 bench:
 	@VS_ARCH=$(ARCH) $(H)/bench.sh
 
+# make mutate: undo each fix of mutations/ in turn (incremental builds of
+# the stack tree), boot its test alone, and require the report it names.
+mutate:
+	@$(H)/run.sh mutate
+
 prepare:
 	@$(H)/prepare.sh $(MODE) $(TREE)
 
@@ -95,6 +102,8 @@ help:
 	@echo 'make vm              an interactive shell in the patched guest'
 	@echo 'make bench           benchmarks, baseline vs stack, A B A B, medians and ratios'
 	@echo 'make BASELINE=1 ...  the same on unpatched 6.12 (same config and harness)'
+	@echo 'make mutate          undo each fix of tools/testing/virtstack/mutations in turn;'
+	@echo '                     its guest test must report it (MUTATION=name: only that one)'
 	@echo 'make apply KSRC=d    apply the stack in place to your 6.12.y tree'
 	@echo 'make series OUT=d    export the stack as a git format-patch series'
 	@echo 'make check-bisect    build after each patch in turn'
@@ -102,4 +111,5 @@ help:
 	@echo 'Variables: KSRC= (6.12.y tree; default Debian linux-source-6.12), BUILD=, JOBS=,'
 	@echo '           GUEST_TIMEOUT= (seconds), EXTRA=, BASELINE=1'
 	@echo '           make bench: ROUNDS= (A B pairs), BENCH=name (one benchmark),'
-	@echo '           KERNELS=stack (no baseline kernel)'
+	@echo '           KERNELS=stack (no baseline kernel), ICOUNT=1 (qemu -icount: guest'
+	@echo '           time counts instructions)'

@@ -7,6 +7,9 @@
 # B/A ratio, and writes them as JSON to $BUILD/bench/results.json.
 # Benchmarks never pass or fail; a boot that reports nothing is an error.
 #
+# ICOUNT=1 boots with -icount shift=0,sleep=off (single-threaded TCG): guest
+# time then counts executed instructions, a reproducible proxy for cost that
+# is blind to what an instruction costs on hardware (SMAP, fences).
 # BENCH=NAME runs only bench/NAME; KERNELS=stack skips the baseline kernel,
 # for benchmarks that compare within one boot (page_reporting: on vs off).
 # VS_ARCH=arm64 (make bench ARCH=arm64): the arm64 kernels instead, with
@@ -20,6 +23,11 @@ rounds=${ROUNDS:-2}
 out=$BUILD/bench
 mkdir -p "$out"
 rm -f "$out"/*.log
+
+if [ "${ICOUNT:-}" = 1 ]; then
+	[ "${VS_ARCH:-x86_64}" = x86_64 ] || die "ICOUNT=1 is for the x86_64 benchmarks"
+	export VS_QEMU_ARGS="${VS_QEMU_ARGS:-} -accel tcg,thread=single -icount shift=0,sleep=off"
+fi
 
 kernels=${KERNELS:-baseline stack}
 for m in $kernels; do

@@ -6,7 +6,8 @@
 # of DIR/share and a virtio-balloon with free page reporting. While qemu
 # runs, its resident set size (kB) is written to DIR/share/.host-rss every
 # 0.2 s, for the guest's free page reporting tests.
-# VS_RUN= replaces DIR/run; VS_BALLOON= the balloon's properties.
+# VS_RUN= replaces DIR/run; VS_BALLOON= the balloon's properties;
+# VS_QEMU_ARGS= more qemu options.
 #   test   kernel log to DIR/run/console.log, the init's report to
 #          DIR/run/results.log; killed after GUEST_TIMEOUT seconds.
 #   bench  the same, running the benchmarks only (make bench).
@@ -36,6 +37,8 @@ set -- -machine pc -cpu max -smp 2 -nic none -vga none -m "${GUEST_MEM:-2048}" -
 	-device virtio-9p-pci,fsdev=fs1,mount_tag=vshare2 \
 	-device "virtio-balloon-pci,${VS_BALLOON:-free-page-reporting=on}" \
 	-pidfile "$run/qemu.pid"
+# VS_QEMU_ARGS: more qemu options (make bench ICOUNT=1: -icount).
+set -- "$@" ${VS_QEMU_ARGS:-}
 # numa=fake=2: two nodes, for move_pages() in mmu_notifier_events.
 cmdline="console=ttyS0 panic=-1 numa=fake=2 ${GUEST_CMDLINE:-}"
 

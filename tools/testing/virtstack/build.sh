@@ -79,4 +79,8 @@ rm -rf "$dir/modules"
 kmake -s modules_install INSTALL_MOD_PATH="$dir/modules" INSTALL_MOD_STRIP=1 \
 	> "$obj/modules_install.log" 2>&1 ||
 	{ tail -20 "$obj/modules_install.log"; die "modules_install failed; log: $obj/modules_install.log"; }
+# uapi headers for the user-space programs built against this tree
+# (tools/virtio, in mkinitramfs.sh)
+kmake -s headers_install > "$obj/headers_install.log" 2>&1 ||
+	{ tail -20 "$obj/headers_install.log"; die "headers_install failed; log: $obj/headers_install.log"; }
 info "kernel $(cat "$obj/include/config/kernel.release") built: $obj/arch/x86/boot/bzImage"

@@ -52,6 +52,22 @@ for c in "$VS_HARNESS"/guest/bin/*.c; do
 		die "guest helper $c does not build"
 done
 
+# tools/virtio's virtio_test and vhost_net_test (guest test "vhost"),
+# built in the tree against its own uapi headers (build.sh installs them).
+# A tree without the stack's tools/virtio patches does not build them: its
+# vhost tests skip.
+obj=${VS_OBJ:-$dir/obj}
+# C_INCLUDE_PATH: after tools/virtio's stub headers, before the host's.
+if C_INCLUDE_PATH="$obj/usr/include" LDFLAGS=-static \
+	make -C "$src/tools/virtio" virtio_test vhost_net_test > "$dir/tools-virtio.log" 2>&1; then
+	cp "$src/tools/virtio/virtio_test" "$src/tools/virtio/vhost_net_test" "$root/virtstack/bin/"
+elif [ -f "$src/Kconfig.virtstack" ]; then
+	grep -E 'error' "$dir/tools-virtio.log" | head -10 | sed 's/^/  /' >&2
+	die "tools/virtio does not build against this tree; log: $dir/tools-virtio.log"
+else
+	warn "tools/virtio does not build on this tree (no stack): the vhost guest tests will skip"
+fi
+
 # dynamic SRC DEST: copies the dynamically linked program SRC to DEST in the
 # initramfs and notes the shared libraries it loads (looked up in $libs
 # first, then on the host) for copying below.

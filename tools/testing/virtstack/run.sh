@@ -14,6 +14,8 @@
 #   arm64   cross-build for arm64, boot it at EL2 under qemu-system-aarch64
 #           twice (KVM in VHE, then nVHE mode), run the KVM selftests of
 #           guest-arm64/list in nested guests, read both verdicts
+#   mutate  the mutation checks (make mutate): each of mutations/*.patch
+#           (or $MUTATION) undoes a fix; its guest test must report it
 # Every stage leaves result rows in $BUILD/results; the summary prints them
 # and the closing "N passed, N failed" line, and fails on any failure.
 set -eu
@@ -40,6 +42,7 @@ has kunit && total=$((total + 1))
 has guest && total=$((total + 5))			# build, initramfs, boot, verdict, matrix
 has kunit-arm64 && total=$((total + 1))
 has arm64 && total=$((total + 3))			# build, VHE boot, nVHE boot
+has mutate && total=$((total + 1))
 n=0
 next()
 {
@@ -176,6 +179,12 @@ if has arm64 && prepare; then
 	else
 		row 60-arm64-build "arm64: build: $MODE kernel, KVM selftests, initramfs" 0 1 0
 	fi
+fi
+
+if has mutate && prepare; then
+	next "mutation checks: each undoes a fix, and its test must report it"
+	"$VS_HARNESS/mutate.sh" "$TREE" "$results/70-mutate.tsv" ${MUTATION:-} ||
+		row 70-mutate "mutations: could not run" 0 1 0
 fi
 
 set -- "$results"/*.tsv

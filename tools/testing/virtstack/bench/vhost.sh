@@ -1,0 +1,80 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# vhost.sh: the cost of vhost's ring accesses, within one boot. tools/virtio's
+# virtio_test (vhost_test.ko; --batch=1, 16, 64 and random) and
+# vhost_net_test (vhost-net over a tap device) run with vhost.batch_uaccess=0
+# (6.12: one user access section per ring field) and =1 (patch 4007),
+# alternated A B A B for PASSES pairs. Prints each mode's median rate and
+# the median of the per-pair ratios batched/uaccess, as
+# "BENCH vhost_<test>_<mode> <rate> <unit> higher" for make bench. A kernel
+# without the parameter (no stack) runs the uaccess mode only.
+
+passes=${PASSES:-5}
+bufs=${BUFS:-100000}
+pkts=${PKTS:-3000}
+param=/sys/module/vhost/parameters/batch_uaccess
+bin=/virtstack/bin
+failed=0
+
+[ -e /dev/vhost-test ] || modprobe vhost_test ||
+	{ echo "vhost.sh: vhost_test.ko does not load"; exit 1; }
+[ -x $bin/virtio_test ] || { echo "vhost.sh: no $bin/virtio_test"; exit 1; }
+modes="uaccess batched"
+[ -w $param ] || modes=uaccess
+
+# rate NAME MODE CMD...: one run; its rate on stdout, or nothing if it failed
+rate()
+{
+	name=$1
+	mode=$2
+	shift 2
+	case $mode in uaccess) echo N > $param ;; batched) echo Y > $param ;; esac 2>/dev/null
+	out=$("$@" 2>&1)
+	case $name in
+	net_rx) echo "$out" | sed -n 's/^RX \([0-9]*\) packets\/s.*/\1/p' ;;
+	net_tx) echo "$out" | sed -n 's/.*TX \([0-9]*\) packets\/s$/\1/p' ;;
+	*) echo "$out" | sed -n 's/.*: \([0-9]*\) buffers\/s$/\1/p' ;;
+	esac
+}
+
+median()
+{
+	sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+
+# bench NAME UNIT CMD...
+bench()
+{
+	name=$1
+	unit=$2
+	shift 2
+	rm -f /tmp/vb.*
+	i=0
+	while [ $i -lt "$passes" ]; do
+		for m in $modes; do
+			r=$(rate "$name" "$m" "$@")
+			[ -n "$r" ] || { echo "vhost.sh: $name ($m) failed: $*"; failed=1; return; }
+			echo "$r" >> /tmp/vb.$m
+		done
+		[ "$modes" = uaccess ] ||
+			echo "$(tail -n1 /tmp/vb.batched) $(tail -n1 /tmp/vb.uaccess)" |
+				awk '{ print $1 / $2 }' >> /tmp/vb.ratio
+		i=$((i + 1))
+	done
+	for m in $modes; do
+		echo "BENCH vhost_${name}_$m $(median < /tmp/vb.$m) $unit higher"
+	done
+	[ -f /tmp/vb.ratio ] &&
+		echo "BENCH vhost_${name}_batched_over_uaccess $(median < /tmp/vb.ratio) ratio higher"
+}
+
+for b in 1 16 64 random; do
+	bench "virtio_batch_$b" buffers/s $bin/virtio_test --batch=$b --buf-num="$bufs"
+done
+# Each direction of one vhost_net_test run is timed apart; both come from
+# separate runs here so that each keeps its own A B alternation.
+bench net_rx packets/s $bin/vhost_net_test --buf-num="$pkts" --timeout=300
+bench net_tx packets/s $bin/vhost_net_test --buf-num="$pkts" --timeout=300
+[ -n "$(cat $param 2>/dev/null)" ] && echo Y > $param
+exit $failed
