@@ -17,9 +17,14 @@ param=/sys/module/vhost/parameters/batch_uaccess
 bin=/virtstack/bin
 failed=0
 
+# The baseline kernel has neither vhost_test.ko nor a tools/virtio that
+# builds: nothing to compare there (the comparison is within one boot).
+if [ ! -x $bin/virtio_test ]; then
+	echo "vhost.sh: no tools/virtio programs on this kernel (no stack): skipped"
+	exit 0
+fi
 [ -e /dev/vhost-test ] || modprobe vhost_test ||
 	{ echo "vhost.sh: vhost_test.ko does not load"; exit 1; }
-[ -x $bin/virtio_test ] || { echo "vhost.sh: no $bin/virtio_test"; exit 1; }
 modes="uaccess batched"
 [ -w $param ] || modes=uaccess
 
