@@ -14,12 +14,19 @@
  *   locking the 2019 fixes changed (mutex_trylock() in busy polling, the
  *   virtqueue mutexes around IOTLB updates). Every buffer must come back;
  *   a lockdep or KASAN report fails the run through the guest log check.
+ * - virtio_test --mm-stress changes the rings' mappings while the device
+ *   runs (mprotect, MADV_DONTNEED, mmap over them, clear_refs, KSM, page
+ *   migration and NUMA balancing): every buffer must come back once, the
+ *   used ring's pages must be soft-dirty again after vhost wrote them, and
+ *   with meta_accel the debugfs counters must show the events reaching
+ *   the kernel mappings.
  *
- *
- * Each test runs twice: with vhost.batch_uaccess=0 (every ring access a
- * uaccess section of its own, as in 6.12) and =1 (the stack's batched
- * sections). On a tree without the stack there are no such programs or
- * parameter: the tests skip.
+ * Each test runs three times: with vhost.batch_uaccess=0 (every ring
+ * access a uaccess section of its own, as in 6.12), with =1 (the stack's
+ * batched sections), and with meta_accel=1 (the rings through kernel
+ * mappings). virtio_test checks in every run that the kernel mappings
+ * were used exactly when meta_accel was set. On a tree without the stack
+ * there are no such programs or parameters: the tests skip.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,21 +39,31 @@
 
 #define BIN	"/virtstack/bin/"
 #define BATCH	"/sys/module/vhost/parameters/batch_uaccess"
+#define KMAP	"/sys/module/vhost/parameters/meta_accel"
 
 FIXTURE(vhost) {
 	char saved[8];
+	char saved_kmap[8];
 };
 
 FIXTURE_VARIANT(vhost) {
 	const char *batch_uaccess;
+	const char *meta_accel;
 };
 
 FIXTURE_VARIANT_ADD(vhost, uaccess) {
 	.batch_uaccess = "N",
+	.meta_accel = "N",
 };
 
 FIXTURE_VARIANT_ADD(vhost, batched) {
 	.batch_uaccess = "Y",
+	.meta_accel = "N",
+};
+
+FIXTURE_VARIANT_ADD(vhost, kmap) {
+	.batch_uaccess = "Y",
+	.meta_accel = "Y",
 };
 
 FIXTURE_SETUP(vhost)
@@ -57,12 +74,17 @@ FIXTURE_SETUP(vhost)
 	if (read_str(BATCH, self->saved, sizeof(self->saved)))
 		SKIP(return, BATCH ": %s (a tree without the stack)", strerror(errno));
 	ASSERT_EQ(0, write_str(BATCH, variant->batch_uaccess));
+	if (read_str(KMAP, self->saved_kmap, sizeof(self->saved_kmap)))
+		SKIP(return, KMAP ": %s (a tree without the stack)", strerror(errno));
+	ASSERT_EQ(0, write_str(KMAP, variant->meta_accel));
 }
 
 FIXTURE_TEARDOWN(vhost)
 {
 	if (self->saved[0])
 		EXPECT_EQ(0, write_str(BATCH, self->saved));
+	if (self->saved_kmap[0])
+		EXPECT_EQ(0, write_str(KMAP, self->saved_kmap));
 }
 
 /* Runs BIN/argv[0] with argv; its exit status, or -1 if it died or could not run. */
@@ -99,6 +121,11 @@ static int virtio_test(struct __test_metadata *_metadata, const char *a, const c
 
 	return run(_metadata, "/dev/vhost-test", argv);
 }
+
+/* virtio_test ARGS..., on a used ring of three pages. */
+#define virtio_test_args(...)						\
+	run(_metadata, "/dev/vhost-test",				\
+	    (char *const []){ "virtio_test", "--ring-size=1024", __VA_ARGS__, NULL })
 
 /* virtstack.stress=N on the guest's command line, or 1 */
 static int stress(void)
@@ -153,6 +180,58 @@ TEST_F(vhost, used_ring_log_no_event_idx)
 TEST_F(vhost, virtio_test_reset)
 {
 	EXPECT_EQ(0, virtio_test(_metadata, "--batch=random", "--reset=500", "--buf-num=20000"));
+}
+
+/*
+ * mprotect() to RWX and back: PROTECTION_VMA keeps the kernel mappings
+ * for reads; writes go back to uaccess until the next prefetch finds the
+ * same pages again (revalidated).
+ */
+TEST_F_TIMEOUT(vhost, mm_stress_mprotect, 300)
+{
+	EXPECT_EQ(0, virtio_test_args("--batch=random", "--buf-num=50000",
+				      "--mm-stress=mprotect", "--expect-meta=protection_vma",
+				      "--expect-meta=revalidated"));
+}
+
+/* Rings in a memfd: their PTEs zapped, their mapping replaced (UNMAP). */
+TEST_F_TIMEOUT(vhost, mm_stress_dontneed_remap, 300)
+{
+	EXPECT_EQ(0, virtio_test_args("--memfd", "--batch=random", "--buf-num=50000",
+				      "--mm-stress=mprotect,dontneed,remap",
+				      "--expect-meta=unmap"));
+}
+
+/*
+ * clear_refs write-protects the memfd rings; the used ring's pages must
+ * be soft-dirty again once vhost wrote them (CRIU's dirty tracking).
+ */
+TEST_F_TIMEOUT(vhost, mm_stress_softdirty, 300)
+{
+	EXPECT_EQ(0, virtio_test_args("--memfd", "--batch=random", "--buf-num=100000",
+				      "--mm-stress=softdirty", "--expect-meta=soft_dirty"));
+}
+
+/*
+ * KSM scanning and NUMA balancing over anonymous rings that move_pages()
+ * tries to migrate between the two nodes of numa=fake=2: pinned pages
+ * stay, so the invalidations are revalidations.
+ */
+TEST_F_TIMEOUT(vhost, mm_stress_ksm_numa, 300)
+{
+	char ksm[8] = "", numa[8] = "";
+
+	if (read_str("/sys/kernel/mm/ksm/run", ksm, sizeof(ksm)) ||
+	    read_str("/proc/sys/kernel/numa_balancing", numa, sizeof(numa)))
+		SKIP(return, "KSM or NUMA balancing: %s (CONFIG_KSM, CONFIG_NUMA_BALANCING)",
+		     strerror(errno));
+	ASSERT_EQ(0, write_str("/sys/kernel/mm/ksm/run", "1"));
+	ASSERT_EQ(0, write_str("/proc/sys/kernel/numa_balancing", "1"));
+	EXPECT_EQ(0, virtio_test_args("--batch=random", "--buf-num=100000",
+				      "--mm-stress=ksm,numa", "--expect-meta=clear",
+				      "--expect-meta=revalidated"));
+	EXPECT_EQ(0, write_str("/sys/kernel/mm/ksm/run", ksm));
+	EXPECT_EQ(0, write_str("/proc/sys/kernel/numa_balancing", numa));
 }
 
 TEST_F_TIMEOUT(vhost, vhost_net_busyloop, 600)
