@@ -4,7 +4,8 @@
 # mutate.sh DIR RESULTS [NAME...]: the mutation checks (make mutate). Each
 # mutations/NAME.patch undoes one fix in the prepared tree DIR/src; its
 # header names the guest test that must catch it ("Test:"), what the guest
-# kernel log must then show ("Expect:", an extended regex) and, for a race,
+# kernel log or the test's own output must then show ("Expect:", an
+# extended regex) and, for a race,
 # how many times the usual work the test does ("Stress:", passed to the guest
 # as virtstack.stress=N). For each:
 # apply, build incrementally, boot with virtstack.only=TEST, restore the
@@ -46,11 +47,12 @@ for name; do
 	if [ -z "$ok" ]; then
 		row "$label" 0 1 0
 		warn "mutation $name: the mutated kernel did not build or boot"
-	elif grep -Eq "$expect" "$run/console.log"; then
+	elif cat "$run/console.log" "$run/results.log" 2>/dev/null | grep -Eq "$expect"; then
 		row "$label" 1 0 0
-		grep -Em1 "$expect" "$run/console.log" | sed 's/^/  caught: /'
+		cat "$run/console.log" "$run/results.log" 2>/dev/null |
+			grep -Em1 "$expect" | sed 's/^/  caught: /'
 	else
 		row "$label" 0 1 0
-		echo "  mutation $name survived: $run/console.log lacks /$expect/"
+		echo "  mutation $name survived: neither $run/console.log nor results.log has /$expect/"
 	fi
 done
