@@ -4,16 +4,19 @@
 # vhost.sh: the cost of vhost's ring accesses, within one boot. tools/virtio's
 # virtio_test (vhost_test.ko; --batch=1, 16, 64 and random) and
 # vhost_net_test (vhost-net over a tap device) run with vhost.batch_uaccess=0
-# (6.12: one user access section per ring field) and =1 (patch 4007),
-# alternated A B A B for PASSES pairs. Prints each mode's median rate and
-# the median of the per-pair ratios batched/uaccess, as
-# "BENCH vhost_<test>_<mode> <rate> <unit> higher" for make bench. A kernel
-# without the parameter (no stack) runs the uaccess mode only.
+# (6.12: one user access section per ring field), =1 (patch 4007) and with
+# vhost.meta_accel=1 (patch 4009: the rings through kernel mappings),
+# alternated A B C A B C for PASSES rounds. Prints each mode's median rate
+# and the medians of the per-round ratios batched/uaccess and
+# kmap/uaccess, as "BENCH vhost_<test>_<mode> <rate> <unit> higher" for
+# make bench. A kernel without the parameters (no stack) runs the uaccess
+# mode only.
 
 passes=${PASSES:-5}
 bufs=${BUFS:-100000}
 pkts=${PKTS:-3000}
 param=/sys/module/vhost/parameters/batch_uaccess
+kmap=/sys/module/vhost/parameters/meta_accel
 bin=/virtstack/bin
 failed=0
 
@@ -27,6 +30,7 @@ fi
 	{ echo "vhost.sh: vhost_test.ko does not load"; exit 1; }
 modes="uaccess batched"
 [ -w $param ] || modes=uaccess
+[ -w $param ] && [ -w $kmap ] && modes="uaccess batched kmap"
 
 # rate NAME MODE CMD...: one run; its rate on stdout, or nothing if it failed
 rate()
@@ -34,7 +38,11 @@ rate()
 	name=$1
 	mode=$2
 	shift 2
-	case $mode in uaccess) echo N > $param ;; batched) echo Y > $param ;; esac 2>/dev/null
+	case $mode in
+	uaccess) echo N > $param; echo N > $kmap ;;
+	batched) echo Y > $param; echo N > $kmap ;;
+	kmap) echo Y > $param; echo Y > $kmap ;;
+	esac 2>/dev/null
 	out=$("$@" 2>&1)
 	case $name in
 	net_rx) echo "$out" | sed -n 's/^RX \([0-9]*\) packets\/s.*/\1/p' ;;
@@ -62,16 +70,20 @@ bench()
 			[ -n "$r" ] || { echo "vhost.sh: $name ($m) failed: $*"; failed=1; return; }
 			echo "$r" >> /tmp/vb.$m
 		done
-		[ "$modes" = uaccess ] ||
-			echo "$(tail -n1 /tmp/vb.batched) $(tail -n1 /tmp/vb.uaccess)" |
-				awk '{ print $1 / $2 }' >> /tmp/vb.ratio
+		for m in $modes; do
+			[ $m = uaccess ] ||
+				echo "$(tail -n1 /tmp/vb.$m) $(tail -n1 /tmp/vb.uaccess)" |
+					awk '{ print $1 / $2 }' >> /tmp/vb.ratio.$m
+		done
 		i=$((i + 1))
 	done
 	for m in $modes; do
 		echo "BENCH vhost_${name}_$m $(median < /tmp/vb.$m) $unit higher"
 	done
-	[ -f /tmp/vb.ratio ] &&
-		echo "BENCH vhost_${name}_batched_over_uaccess $(median < /tmp/vb.ratio) ratio higher"
+	for m in $modes; do
+		[ -f /tmp/vb.ratio.$m ] &&
+			echo "BENCH vhost_${name}_${m}_over_uaccess $(median < /tmp/vb.ratio.$m) ratio higher"
+	done
 }
 
 for b in 1 16 64 random; do
@@ -82,4 +94,5 @@ done
 bench net_rx packets/s $bin/vhost_net_test --buf-num="$pkts" --timeout=300
 bench net_tx packets/s $bin/vhost_net_test --buf-num="$pkts" --timeout=300
 [ -n "$(cat $param 2>/dev/null)" ] && echo Y > $param
+[ -n "$(cat $kmap 2>/dev/null)" ] && echo N > $kmap
 exit $failed
