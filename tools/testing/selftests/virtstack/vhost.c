@@ -15,9 +15,10 @@
  *   virtqueue mutexes around IOTLB updates). Every buffer must come back;
  *   a lockdep or KASAN report fails the run through the guest log check.
  * - virtio_test --mm-stress changes the rings' mappings while the device
- *   runs (mprotect, MADV_DONTNEED, mmap over them, clear_refs, KSM, page
- *   migration and NUMA balancing): every buffer must come back once, the
- *   used ring's pages must be soft-dirty again after vhost wrote them, and
+ *   runs (mprotect, MADV_DONTNEED, mmap over them, clear_refs, uffd-wp,
+ *   KSM, page migration and NUMA balancing): every buffer must come back
+ *   once, the used ring's pages must be soft-dirty again after vhost wrote
+ *   them, its writes must raise uffd-wp faults, and
  *   with meta_accel the debugfs counters must show the events reaching
  *   the kernel mappings.
  *
@@ -210,6 +211,17 @@ TEST_F_TIMEOUT(vhost, mm_stress_softdirty, 300)
 {
 	EXPECT_EQ(0, virtio_test_args("--memfd", "--batch=random", "--buf-num=100000",
 				      "--mm-stress=softdirty", "--expect-meta=soft_dirty"));
+}
+
+/*
+ * userfaultfd write protection of the used ring (6.12 sends
+ * PROTECTION_PAGE for it): vhost's writes must raise write-protect
+ * faults, as QEMU's background snapshot needs.
+ */
+TEST_F_TIMEOUT(vhost, mm_stress_uffdwp, 300)
+{
+	EXPECT_EQ(0, virtio_test_args("--batch=random", "--buf-num=50000",
+				      "--mm-stress=uffdwp", "--expect-meta=protection_page"));
 }
 
 /*
