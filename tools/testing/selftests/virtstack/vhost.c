@@ -184,9 +184,9 @@ TEST_F(vhost, virtio_test_reset)
 }
 
 /*
- * mprotect() to RWX and back: PROTECTION_VMA keeps the kernel mappings
- * for reads; writes go back to uaccess until the next prefetch finds the
- * same pages again (revalidated).
+ * mprotect() to RWX and back: PROTECTION_VMA makes the kernel mappings
+ * stale (mprotect() may take access away); accesses go back to uaccess
+ * until the next prefetch pins the same pages again (revalidated).
  */
 TEST_F_TIMEOUT(vhost, mm_stress_mprotect, 300)
 {
