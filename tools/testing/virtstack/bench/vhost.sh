@@ -9,8 +9,11 @@
 # alternated A B C A B C for PASSES rounds. Prints each mode's median rate
 # and the medians of the per-round ratios batched/uaccess and
 # kmap/uaccess, as "BENCH vhost_<test>_<mode> <rate> <unit> higher" for
-# make bench. A kernel without the parameters (no stack) runs the uaccess
-# mode only.
+# make bench, and each mode's medians of context switches and of
+# rescheduling IPIs per buffer (per packet of the whole RX+TX run for
+# vhost_net_test): what kicks and completions cost in wake-ups, which
+# under ICOUNT=1 are part of the instructions a mode is charged. A kernel
+# without the parameters (no stack) runs the uaccess mode only.
 
 passes=${PASSES:-5}
 bufs=${BUFS:-100000}
@@ -32,18 +35,31 @@ modes="uaccess batched"
 [ -w $param ] || modes=uaccess
 [ -w $param ] && [ -w $kmap ] && modes="uaccess batched kmap"
 
-# rate NAME MODE CMD...: one run; its rate on stdout, or nothing if it failed
+# The guest's context switches and rescheduling IPIs so far.
+wakeups()
+{
+	echo "$(sed -n 's/^ctxt //p' /proc/stat)" \
+		"$(awk '$1 == "RES:" { for (i = 2; $i ~ /^[0-9]+$/; i++) s += $i } END { print s + 0 }' \
+			/proc/interrupts)"
+}
+
+# rate NAME MODE CMD...: one run; its rate on stdout, or nothing if it
+# failed; its context switches and IPIs per unit of work in /tmp/vb.sw
 rate()
 {
 	name=$1
 	mode=$2
 	shift 2
+	n=$bufs
+	case $name in net_*) n=$((2 * pkts)) ;; esac
 	case $mode in
 	uaccess) echo N > $param; echo N > $kmap ;;
 	batched) echo Y > $param; echo N > $kmap ;;
 	kmap) echo Y > $param; echo Y > $kmap ;;
 	esac 2>/dev/null
+	w=$(wakeups)
 	out=$("$@" 2>&1)
+	echo "$(wakeups) $w $n" | awk '{ print ($1 - $3) / $5, ($2 - $4) / $5 }' > /tmp/vb.sw
 	case $name in
 	net_rx) echo "$out" | sed -n 's/^RX \([0-9]*\) packets\/s.*/\1/p' ;;
 	net_tx) echo "$out" | sed -n 's/.*TX \([0-9]*\) packets\/s$/\1/p' ;;
@@ -69,6 +85,8 @@ bench()
 			r=$(rate "$name" "$m" "$@")
 			[ -n "$r" ] || { echo "vhost.sh: $name ($m) failed: $*"; failed=1; return; }
 			echo "$r" >> /tmp/vb.$m
+			cut -d' ' -f1 /tmp/vb.sw >> /tmp/vb.sw.$m
+			cut -d' ' -f2 /tmp/vb.sw >> /tmp/vb.ipi.$m
 		done
 		for m in $modes; do
 			[ $m = uaccess ] ||
@@ -79,6 +97,8 @@ bench()
 	done
 	for m in $modes; do
 		echo "BENCH vhost_${name}_$m $(median < /tmp/vb.$m) $unit higher"
+		echo "BENCH vhost_${name}_${m}_switches $(median < /tmp/vb.sw.$m) per_${unit%/s} lower"
+		echo "BENCH vhost_${name}_${m}_resched_ipis $(median < /tmp/vb.ipi.$m) per_${unit%/s} lower"
 	done
 	for m in $modes; do
 		[ -f /tmp/vb.ratio.$m ] &&
