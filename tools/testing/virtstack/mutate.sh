@@ -7,7 +7,9 @@
 # kernel log or the test's own output must then show ("Expect:", an
 # extended regex) and, for a race,
 # how many times the usual work the test does ("Stress:", passed to the guest
-# as virtstack.stress=N). For each:
+# as virtstack.stress=N), and which patch of patches/ it undoes ("Undoes:
+# NNNN", one or more). "Test: kunit:MODULE" boots with
+# virtstack.only=kunit:MODULE: only that module's KUnit suites run. For each:
 # apply, build incrementally, boot with virtstack.only=TEST, restore the
 # tree, and pass only if the log shows the report. Without NAME, every
 # mutation runs. The next ordinary build recompiles what a mutation touched.
@@ -19,6 +21,7 @@ out=$2
 shift 2
 src=$dir/src
 [ $# -gt 0 ] || set -- $(cd "$VS_HARNESS/mutations" && ls *.patch | sed 's/\.patch$//')
+caught=
 
 row()
 {
@@ -31,7 +34,9 @@ for name; do
 	test=$(sed -n 's/^Test: //p' "$mut")
 	expect=$(sed -n 's/^Expect: //p' "$mut")
 	stress=$(sed -n 's/^Stress: //p' "$mut")
+	undoes=$(sed -n 's/^Undoes: //p' "$mut")
 	[ -n "$test" ] && [ -n "$expect" ] || die "$mut lacks its Test: or Expect: line"
+	[ -n "$undoes" ] || die "$mut lacks its Undoes: line (the patch number it reverts)"
 	label="mutation $name: $test reports it"
 	info "mutation $name: applying, building, booting with virtstack.only=$test"
 	git -C "$src" apply "$mut" ||
@@ -49,10 +54,31 @@ for name; do
 		warn "mutation $name: the mutated kernel did not build or boot"
 	elif cat "$run/console.log" "$run/results.log" 2>/dev/null | grep -Eq "$expect"; then
 		row "$label" 1 0 0
+		caught="$caught $undoes"
 		cat "$run/console.log" "$run/results.log" 2>/dev/null |
 			grep -Em1 "$expect" | sed 's/^/  caught: /'
 	else
 		row "$label" 0 1 0
 		echo "  mutation $name survived: neither $run/console.log nor results.log has /$expect/"
 	fi
+done
+
+# Coverage: every patch of the series that changes kernel code (C files
+# outside tools/ and the KUnit suites), whether a mutation undoes it, and
+# whether one that does was caught in this run.
+echo "mutation coverage (patch: undone by / caught in this run):"
+for p in $(vs_series); do
+	n=$(echo "$p" | grep -oE '^[0-9]{4}') || continue
+	grep '^+++ b/' "$VS_TOP/patches/$p" | sed 's#^+++ b/##' | grep -E '\.(c|h)$' |
+		grep -v '^tools/' | grep -vq kunit || continue
+	by=$(grep -l "^Undoes:.*\b$n\b" "$VS_HARNESS"/mutations/*.patch 2>/dev/null |
+	     sed 's#.*/##; s#\.patch$##' | paste -sd' ')
+	if echo " $caught " | grep -q " $n "; then
+		c=yes
+	elif [ -n "$by" ]; then
+		c="not run or survived"
+	else
+		c=-
+	fi
+	printf '  %s  %-60.60s %s / %s\n' "$n" "${by:-no mutation}" "$c" "${p#????-}" | cut -c1-150
 done
