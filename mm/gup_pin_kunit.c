@@ -9,9 +9,9 @@
  * reference and a pin of the shared zero page show in none of these, and
  * kernel iterators are extracted without taking references at all.
  *
- * iov_iter_extract_release() and its atomic variant undo an extraction by
- * those rules: they unpin only what was pinned, dirty what they are told to
- * (never the zero page) and skip NULL entries.
+ * iov_iter_extract_release() undoes an extraction by those rules: it unpins
+ * only what was pinned, dirties what it is told to (never the zero page)
+ * and skips NULL entries.
  *
  * The tests work on anonymous memory of a KUnit-owned mm (kunit_vm_mmap())
  * and read the node counters exactly, per-CPU deltas included, so the
@@ -365,24 +365,6 @@ static void release_skips_null_entries(struct kunit *test)
 	PIN_TEST_EXPECT_DELTA(test, &before, 0, NR_TEST_PAGES - 1);
 }
 
-static void release_atomic_does_not_sleep(struct kunit *test)
-{
-	struct pin_test_held *held = pin_test_held_alloc(test, NR_TEST_PAGES);
-	struct pin_test_counts before;
-	int i;
-
-	extract_user_pages(test, held);
-	before = pin_test_counts_read();
-	/* A sleeping call in here is reported by CONFIG_DEBUG_ATOMIC_SLEEP. */
-	preempt_disable();
-	iov_iter_extract_release_atomic(held->pages, NR_TEST_PAGES, true, true);
-	preempt_enable();
-	held->nr = 0;
-	PIN_TEST_EXPECT_DELTA(test, &before, 0, NR_TEST_PAGES);
-	for (i = 0; i < NR_TEST_PAGES; i++)
-		KUNIT_EXPECT_TRUE(test, folio_test_dirty(page_folio(held->pages[i])));
-}
-
 static struct kunit_case gup_pin_test_cases[] = {
 	KUNIT_CASE(pin_fast_counts_each_page),
 	KUNIT_CASE(get_fast_takes_refs_not_pins),
@@ -395,7 +377,6 @@ static struct kunit_case gup_pin_test_cases[] = {
 	KUNIT_CASE(release_unpinned_leaves_pages_alone),
 	KUNIT_CASE(release_zero_page_not_dirtied),
 	KUNIT_CASE(release_skips_null_entries),
-	KUNIT_CASE(release_atomic_does_not_sleep),
 	{}
 };
 

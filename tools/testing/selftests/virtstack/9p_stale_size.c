@@ -5,11 +5,18 @@
  * The host directory of $VIRTSTACK_9P is also exported under a second tag
  * (vshare2, boot.sh), so this test mounts it a second time, truncates the
  * file there, and reads through the first mount, which still has the old
- * size. On 6.12 the server's zero-byte reply past the real end counts as a
- * short read that made progress, netfs retries it, and the retries recurse
- * until the kernel stack overflows (patch 1012); the harness found it when
- * the guest read a file the host had replaced with a shorter one.
- */
+ * size. Each variant reads a range: across the server's end of file
+ * (whole, straddle, unaligned: the server returns data and then zero
+ * bytes, a short read that made progress), or past it (past_eof: zero
+ * bytes only), and read_pos reads with read() and checks the file
+ * position. Each must return exactly the bytes the server has (never
+ * -ENODATA: patch 1013) and, as upstream 4acb665cf4f3 (patch 1012) has
+ * it, a short read that made progress is not retried: the netfs_sreq_ref
+ * trace shows no "GET RESUBMIT". On 6.12 without either, the server's
+ * zero-byte reply past the real end counts as a short read that made
+ * progress, netfs retries it, and the retries recurse until the kernel
+ * stack overflows; the harness found it when the guest read a file the
+ * host had replaced with a shorter one. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -20,6 +27,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "files.h"
 
 #define SECOND		"/tmp/9p-second"
 #define NAME		"stale-size"
@@ -36,16 +44,50 @@ FIXTURE(stale)
 FIXTURE_VARIANT(stale)
 {
 	int flags;
+	long off;	/* where the read starts */
+	long len;	/* how much it asks for */
+	bool use_read;	/* lseek() + read(), then check the file position */
 };
 
 FIXTURE_VARIANT_ADD(stale, buffered)
 {
 	.flags = 0,
+	.len = OLD_SIZE,
 };
 
 FIXTURE_VARIANT_ADD(stale, direct)
 {
 	.flags = O_DIRECT,
+	.len = OLD_SIZE,
+};
+
+FIXTURE_VARIANT_ADD(stale, straddle)
+{
+	.flags = O_DIRECT,
+	.off = NEW_SIZE - 4096,
+	.len = 16384,
+};
+
+FIXTURE_VARIANT_ADD(stale, unaligned)
+{
+	.flags = 0,
+	.off = NEW_SIZE - 100,
+	.len = 1000,
+};
+
+FIXTURE_VARIANT_ADD(stale, past_eof)
+{
+	.flags = O_DIRECT,
+	.off = NEW_SIZE + 8192,
+	.len = 4096,
+};
+
+FIXTURE_VARIANT_ADD(stale, read_pos)
+{
+	.flags = O_DIRECT,
+	.off = NEW_SIZE - 4096,
+	.len = 16384,
+	.use_read = true,
 };
 
 FIXTURE_SETUP(stale)
@@ -89,14 +131,50 @@ FIXTURE_TEARDOWN(stale)
 	free(self->buf);
 }
 
+/* Lines of the netfs_sreq_ref trace that resubmit a subrequest; -1: no trace. */
+static int resubmits(void)
+{
+	return trace_count("netfs_sreq_ref:", "GET RESUBMIT");
+}
+
 TEST_F(stale, read_ends_at_the_servers_eof)
 {
-	ssize_t n = pread(self->fd, self->buf, OLD_SIZE, 0);
+	long want = NEW_SIZE - variant->off;
+	bool traced;
+	ssize_t n;
+	long i;
 
-	ASSERT_EQ(n, NEW_SIZE) TH_LOG("read %zd bytes: %s", n, n < 0 ? strerror(errno) : "");
-	EXPECT_EQ(self->buf[NEW_SIZE - 1], 'x');
-	/* And nothing past it. */
-	EXPECT_EQ(pread(self->fd, self->buf, 4096, NEW_SIZE), 0);
+	if (want > variant->len)
+		want = variant->len;
+	if (want < 0)
+		want = 0;
+	traced = !write_str(TRACING "events/netfs/netfs_sreq_ref/enable", "1") &&
+		 !write_str(TRACING "trace", "");
+	if (variant->use_read) {
+		ASSERT_EQ(lseek(self->fd, variant->off, SEEK_SET), variant->off);
+		n = read(self->fd, self->buf, variant->len);
+	} else {
+		n = pread(self->fd, self->buf, variant->len, variant->off);
+	}
+	ASSERT_EQ(n, want) TH_LOG("read %ld bytes at %ld: %zd (%s)", variant->len,
+				  variant->off, n, n < 0 ? strerror(errno) : "bytes");
+	for (i = 0; i < want; i++)
+		if (self->buf[i] != 'x')
+			break;
+	EXPECT_EQ(i, want) TH_LOG("byte %ld of the read is not the file's", i);
+	if (variant->use_read) {
+		EXPECT_EQ(lseek(self->fd, 0, SEEK_CUR), variant->off + want)
+			TH_LOG("the file position did not advance by the bytes read");
+		EXPECT_EQ(read(self->fd, self->buf, 4096), 0);
+	}
+	/* And nothing past the end. */
+	EXPECT_EQ(pread(self->fd, self->buf, 4096, NEW_SIZE), 0)
+		TH_LOG("a read at the server's end of file: %s", strerror(errno));
+	if (traced) {
+		EXPECT_EQ(resubmits(), 0)
+			TH_LOG("a short direct read that made progress was retried");
+		write_str(TRACING "events/netfs/netfs_sreq_ref/enable", "0");
+	}
 }
 
 TEST_HARNESS_MAIN

@@ -13,11 +13,17 @@
  * VIRTSTACK_NFS_LOCALIO (an NFSv4.2 mount of the guest's own knfsd, over
  * sunrpc and through LOCALIO). Unpatched 6.12 takes references for NFS, so
  * the NFS variants fail there.
+ *
+ * read_dirties_thp reads into a transparent huge page whose dirty flag
+ * MADV_FREE cleared: the read must mark the folio dirty again
+ * (KPF_DIRTY in /proc/kpageflags), or reclaim may free the data as a
+ * clean lazily-freed page. NFS skipped large folios until patch 1008.
  */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -139,6 +145,70 @@ TEST_F(dio, data_round_trip)
 	ASSERT_EQ(pwrite(self->fd, self->buf, self->len, 0), (ssize_t)self->len);
 	ASSERT_EQ(pread(self->fd, self->check, self->len, 0), (ssize_t)self->len);
 	EXPECT_EQ(memcmp(self->buf, self->check, self->len), 0);
+}
+
+#define KPF_DIRTY	4
+#define KPF_THP		22
+#define THP_SIZE	(2UL << 20)
+
+/* The /proc/kpageflags word of the page mapped at @addr; -1 if unknown. */
+static int64_t kpageflags(void *addr)
+{
+	uint64_t pm, flags;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = pread(fd, &pm, sizeof(pm), (uintptr_t)addr / getpagesize() * sizeof(pm));
+	close(fd);
+	/* Present, with a PFN (root only). */
+	if (n != sizeof(pm) || !(pm & (1ULL << 63)) || !(pm & ((1ULL << 55) - 1)))
+		return -1;
+	fd = open("/proc/kpageflags", O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = pread(fd, &flags, sizeof(flags), (pm & ((1ULL << 55) - 1)) * sizeof(flags));
+	close(fd);
+	return n == sizeof(flags) ? (int64_t)flags : -1;
+}
+
+TEST_F(dio, read_dirties_thp)
+{
+	unsigned char *map, *thp;
+	int64_t flags;
+
+	map = mmap(NULL, 2 * THP_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(map, MAP_FAILED);
+	thp = (unsigned char *)(((uintptr_t)map + THP_SIZE - 1) & ~(THP_SIZE - 1));
+	if (madvise(thp, THP_SIZE, MADV_HUGEPAGE)) {
+		munmap(map, 2 * THP_SIZE);
+		SKIP(return, "MADV_HUGEPAGE: %m (no THP in this kernel)");
+	}
+	memset(thp, 0x33, THP_SIZE);
+	flags = kpageflags(thp);
+	if (flags < 0 || !(flags & (1LL << KPF_THP))) {
+		munmap(map, 2 * THP_SIZE);
+		SKIP(return, "no transparent huge page behind the buffer (flags %#llx)",
+		     (long long)flags);
+	}
+	/* MADV_FREE of a whole huge page clears the folio's dirty flag. */
+	ASSERT_EQ(madvise(thp, THP_SIZE, MADV_FREE), 0);
+	flags = kpageflags(thp);
+	ASSERT_GE(flags, 0) TH_LOG("the huge page went away after MADV_FREE");
+	ASSERT_TRUE(flags & (1LL << KPF_THP));
+	ASSERT_FALSE(flags & (1LL << KPF_DIRTY)) TH_LOG("MADV_FREE left the folio dirty");
+
+	ASSERT_EQ(pread(self->fd, thp, self->len, 0), (ssize_t)self->len);
+	flags = kpageflags(thp);
+	ASSERT_GE(flags, 0) TH_LOG("the huge page went away during the read");
+	EXPECT_TRUE(flags & (1LL << KPF_THP));
+	EXPECT_TRUE(flags & (1LL << KPF_DIRTY))
+		TH_LOG("a direct read into a huge page left the folio clean (flags %#llx)",
+		       (long long)flags);
+	EXPECT_EQ(thp[0], 0x5a);
+	munmap(map, 2 * THP_SIZE);
 }
 
 TEST_HARNESS_MAIN

@@ -10,13 +10,28 @@
  * behind (a leak or a double unpin shows in the counters, and the harness
  * fails on any splat); and once the faults stop, the file must read back
  * what was last written.
+ *
+ * The virtio_9p_loose variants mount the second 9p export (vshare2) with
+ * cache=loose, where buffered I/O waits for direct I/O to drain
+ * (netfs_block_o_direct()), and end with a buffered read that must not
+ * block: a direct read that ends its DIO twice (a first subrequest that
+ * cannot be allocated, patch 1011) leaves i_dio_count at -1 and that read
+ * sleeping. The _aio variant reads with io_submit(): an iocb completed
+ * twice shows as a second event (or a KASAN report).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/aio_abi.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -74,17 +89,23 @@ static int faults(int on)
 	return err;
 }
 
+#define LOOSE		"/tmp/9p-loose"
+
 FIXTURE(fault)
 {
 	int fd;
 	size_t len;
 	unsigned char *buf;
 	char path[4096];
+	aio_context_t aio;
+	bool mounted;
 };
 
 FIXTURE_VARIANT(fault)
 {
 	const char *env;
+	const char *tag;	/* mount this 9p tag at LOOSE, cache=loose */
+	bool aio;		/* reads through io_submit() */
 };
 
 FIXTURE_VARIANT_ADD(fault, nfs)
@@ -102,6 +123,75 @@ FIXTURE_VARIANT_ADD(fault, virtio_9p)
 	.env = "VIRTSTACK_9P",
 };
 
+FIXTURE_VARIANT_ADD(fault, virtio_9p_loose)
+{
+	.env = "VIRTSTACK_9P",
+	.tag = "vshare2",
+};
+
+FIXTURE_VARIANT_ADD(fault, virtio_9p_loose_aio)
+{
+	.env = "VIRTSTACK_9P",
+	.tag = "vshare2",
+	.aio = true,
+};
+
+/*
+ * One read through io_submit(): its result as pread()'s. *extra counts
+ * events beyond the one a single iocb may complete with.
+ */
+static ssize_t aio_pread(aio_context_t ctx, int fd, void *buf, size_t len, int *extra)
+{
+	struct iocb cb = {
+		.aio_fildes = fd,
+		.aio_lio_opcode = IOCB_CMD_PREAD,
+		.aio_buf = (unsigned long)buf,
+		.aio_nbytes = len,
+	};
+	struct iocb *cbs[1] = { &cb };
+	struct timespec wait = { .tv_sec = 10 }, none = { 0 };
+	struct io_event ev[2];
+	long n;
+
+	n = syscall(__NR_io_submit, ctx, 1, cbs);
+	if (n != 1)
+		return -1;
+	n = syscall(__NR_io_getevents, ctx, 1, 1, ev, &wait);
+	if (n != 1) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	n = syscall(__NR_io_getevents, ctx, 0, 2, ev + 1, &none);
+	if (n > 0)
+		*extra += n;
+	if ((long long)ev[0].res < 0) {
+		errno = -(long long)ev[0].res;
+		return -1;
+	}
+	return ev[0].res;
+}
+
+/*
+ * A buffered read of @path in a child that SIGALRM ends after 10 s: 0 if
+ * it returned, -1 if it blocked.
+ */
+static int buffered_read_returns(const char *path, size_t len)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		char *b = malloc(len);
+		int fd = open(path, O_RDONLY);
+
+		alarm(10);
+		_exit(fd >= 0 && b && pread(fd, b, len, 0) >= 0 ? 0 : 1);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? 0 : -1;
+}
+
 FIXTURE_SETUP(fault)
 {
 	const char *dir = getenv(variant->env);
@@ -112,6 +202,16 @@ FIXTURE_SETUP(fault)
 		SKIP(return, "%s does not name a writable directory", variant->env);
 	if (access(FI "/failslab/probability", W_OK))
 		SKIP(return, "no failslab in debugfs (CONFIG_FAILSLAB?)");
+	if (variant->tag) {
+		mkdir(LOOSE, 0755);
+		if (mount(variant->tag, LOOSE, "9p", 0,
+			  "trans=virtio,version=9p2000.L,cache=loose,ignoreqv"))
+			SKIP(return, "mount 9p tag %s at " LOOSE ": %m", variant->tag);
+		self->mounted = true;
+		dir = LOOSE;
+	}
+	if (variant->aio)
+		ASSERT_EQ(syscall(__NR_io_setup, 4, &self->aio), 0) TH_LOG("io_setup: %m");
 	self->len = NR_PAGES * getpagesize();
 	snprintf(self->path, sizeof(self->path), "%s/fault_dio.dat", dir);
 	self->fd = open(self->path, O_RDWR | O_CREAT | O_TRUNC | O_DIRECT, 0600);
@@ -134,11 +234,16 @@ FIXTURE_TEARDOWN(fault)
 		close(self->fd);
 		unlink(self->path);
 	}
+	if (self->aio)
+		syscall(__NR_io_destroy, self->aio);
+	if (self->mounted)
+		umount(LOOSE);
 }
 
 TEST_F(fault, errors_surface_and_nothing_leaks)
 {
 	int ok = 0, failed = 0, short_io = 0, eof = 0, call, bad_errno = 0, last_errno = 0;
+	int extra = 0;
 	unsigned char *check = self->buf + self->len;
 	struct pins before;
 	ssize_t n;
@@ -148,7 +253,9 @@ TEST_F(fault, errors_surface_and_nothing_leaks)
 	ASSERT_EQ(put("/proc/self/make-it-fail", "1"), 0);
 	for (call = 0; call < CALLS; call++) {
 		self->buf[0] = (unsigned char)call;
-		if (call & 1)
+		if ((call & 1) && variant->aio)
+			n = aio_pread(self->aio, self->fd, check, self->len, &extra);
+		else if (call & 1)
 			n = pread(self->fd, check, self->len, 0);
 		else
 			n = pwrite(self->fd, self->buf, self->len, 0);
@@ -180,6 +287,10 @@ TEST_F(fault, errors_surface_and_nothing_leaks)
 	 */
 	EXPECT_EQ(bad_errno, 0) TH_LOG("unexpected errno %d", last_errno);
 	EXPECT_EQ(pins_outstanding(&before), 0) TH_LOG("pins left behind by failed calls");
+	EXPECT_EQ(extra, 0) TH_LOG("%d async reads completed more than once", extra);
+	if (variant->tag)
+		EXPECT_EQ(buffered_read_returns(self->path, self->len), 0)
+			TH_LOG("a buffered read blocked after the faults: i_dio_count unbalanced");
 
 	/* No lasting damage: a clean round trip. */
 	memset(self->buf, 0x5e, self->len);
