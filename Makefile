@@ -23,7 +23,7 @@ TREE := $(BUILD)/$(MODE)
 H    := tools/testing/virtstack
 
 export VS_TOP := $(CURDIR)
-export BUILD KSRC EXTRA JOBS GUEST_TIMEOUT MODE MUTATION
+export BUILD KSRC EXTRA JOBS GUEST_TIMEOUT MODE MUTATION SIGNOFF
 
 .PHONY: all test check kunit run vm bench mutate prepare build initramfs apply \
 	series check-bisect clean help
@@ -81,7 +81,8 @@ initramfs: build
 apply:
 	@$(H)/export.sh apply
 
-# make series OUT=dir: the stack as a git format-patch series with a cover letter.
+# make series OUT=dir SIGNOFF="Name <addr>": the stack as a git format-patch
+# series with a cover letter, signed off by the submitter (required).
 series:
 	@$(H)/export.sh series $(OUT)
 
@@ -105,7 +106,8 @@ help:
 	@echo 'make mutate          undo each fix of tools/testing/virtstack/mutations in turn;'
 	@echo '                     its guest test must report it (MUTATION=name: only that one)'
 	@echo 'make apply KSRC=d    apply the stack in place to your 6.12.y tree'
-	@echo 'make series OUT=d    export the stack as a git format-patch series'
+	@echo 'make series OUT=d SIGNOFF="Name <addr>"  export the stack as a git format-patch series,'
+	@echo '                     signed off by you (the patches themselves carry no sign-off)'
 	@echo 'make check-bisect    build after each patch in turn'
 	@echo 'make clean           remove $(BUILD)'
 	@echo 'Variables: KSRC= (6.12.y tree; default Debian linux-source-6.12), BUILD=, JOBS=,'

@@ -50,11 +50,20 @@ apply)
 series)
 	out=${2:-}
 	[ -n "$out" ] || die "make series needs OUT=<directory>"
+	# A Signed-off-by certifies the Developer's Certificate of Origin: only
+	# the person who submits the series can give it, so the stack's own
+	# patches carry none and the export adds the submitter's.
+	signoff=${SIGNOFF:-}
+	name=${signoff% <*}
+	mail=$(echo "$signoff" | sed -n 's/^[^<]*<\([^>]*@[^>]*\)>$/\1/p')
+	[ -n "$signoff" ] && [ -n "$mail" ] && [ "$name" != "$signoff" ] ||
+		die "make series needs SIGNOFF=\"Your Name <you@example.org>\": the Signed-off-by that certifies the Developer's Certificate of Origin (Documentation/process/submitting-patches.rst) is yours to give; the stack's patches carry none"
 	"$VS_HARNESS/prepare.sh" stack "$TREE"
 	mkdir -p "$out"
 	out=$(cd "$out" && pwd)
 	rm -f "$out"/*.patch
-	git -C "$TREE/src" format-patch -q --cover-letter --zero-commit -o "$out" pristine..HEAD
+	git -C "$TREE/src" -c user.name="$name" -c user.email="$mail" \
+		format-patch -q --signoff --cover-letter --zero-commit -o "$out" pristine..HEAD
 	n=$(git -C "$TREE/src" rev-list --count pristine..HEAD)
 	cover=$(ls "$out"/0000-cover-letter.patch)
 	{

@@ -125,7 +125,7 @@ if [ "$mode" = stack ]; then
 	done
 	cp "$VS_TOP/Kconfig" "$src/Kconfig.virtstack"
 	git_src add -A -f
-	git_src commit -q -s -m "virtstack: add the stack's new files" \
+	git_src commit -q -m "virtstack: add the stack's new files" \
 		-m "New files of the virtstack series, at their kernel-tree paths; the
 patches that follow wire them into Kconfig and Kbuild."
 	n=0
