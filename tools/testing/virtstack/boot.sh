@@ -62,7 +62,7 @@ host_rss()
 		# its cached size says. On 6.12 a short 9p read makes netfs
 		# retry the read recursively until the stack overflows (seen
 		# as KASAN stack-out-of-bounds under netfs_retry_reads): patch
-		# 1012 fixes it, 9p_stale_size tests it, and the baseline
+		# 1013 (with the backport 1012) fixes it, 9p_stale_size tests it, and the baseline
 		# kernel still needs the fixed width.
 		awk '$1 == "VmRSS:" { printf "%012d\n", $2 }' "/proc/$pid/status" \
 			> "$dir/share/.host-rss.new" 2>/dev/null &&

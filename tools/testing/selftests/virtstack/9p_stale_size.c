@@ -16,7 +16,8 @@
  * zero-byte reply past the real end counts as a short read that made
  * progress, netfs retries it, and the retries recurse until the kernel
  * stack overflows; the harness found it when the guest read a file the
- * host had replaced with a shorter one. */
+ * host had replaced with a shorter one.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

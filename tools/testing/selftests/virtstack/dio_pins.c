@@ -152,7 +152,7 @@ TEST_F(dio, data_round_trip)
 #define THP_SIZE	(2UL << 20)
 
 /* The /proc/kpageflags word of the page mapped at @addr; -1 if unknown. */
-static int64_t kpageflags(void *addr)
+static int64_t page_flags(void *addr)
 {
 	uint64_t pm, flags;
 	int fd = open("/proc/self/pagemap", O_RDONLY);
@@ -187,7 +187,7 @@ TEST_F(dio, read_dirties_thp)
 		SKIP(return, "MADV_HUGEPAGE: %m (no THP in this kernel)");
 	}
 	memset(thp, 0x33, THP_SIZE);
-	flags = kpageflags(thp);
+	flags = page_flags(thp);
 	if (flags < 0 || !(flags & (1LL << KPF_THP))) {
 		munmap(map, 2 * THP_SIZE);
 		SKIP(return, "no transparent huge page behind the buffer (flags %#llx)",
@@ -195,13 +195,13 @@ TEST_F(dio, read_dirties_thp)
 	}
 	/* MADV_FREE of a whole huge page clears the folio's dirty flag. */
 	ASSERT_EQ(madvise(thp, THP_SIZE, MADV_FREE), 0);
-	flags = kpageflags(thp);
+	flags = page_flags(thp);
 	ASSERT_GE(flags, 0) TH_LOG("the huge page went away after MADV_FREE");
 	ASSERT_TRUE(flags & (1LL << KPF_THP));
 	ASSERT_FALSE(flags & (1LL << KPF_DIRTY)) TH_LOG("MADV_FREE left the folio dirty");
 
 	ASSERT_EQ(pread(self->fd, thp, self->len, 0), (ssize_t)self->len);
-	flags = kpageflags(thp);
+	flags = page_flags(thp);
 	ASSERT_GE(flags, 0) TH_LOG("the huge page went away during the read");
 	EXPECT_TRUE(flags & (1LL << KPF_THP));
 	EXPECT_TRUE(flags & (1LL << KPF_DIRTY))
