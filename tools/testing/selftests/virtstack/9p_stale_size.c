@@ -175,6 +175,8 @@ TEST_F(stale, read_ends_at_the_servers_eof)
 		EXPECT_EQ(resubmits(), 0)
 			TH_LOG("a short direct read that made progress was retried");
 		write_str(TRACING "events/netfs/netfs_sreq_ref/enable", "0");
+	} else {
+		TH_LOG("no netfs_sreq_ref trace event: retries not checked");
 	}
 }
 
