@@ -43,21 +43,29 @@ static struct pin_test_held *pin_into_sgl(struct kunit *test, struct scatterlist
 	return held;
 }
 
+/*
+ * A guest READ: the release decides from the data direction, as
+ * vhost_scsi_release_cmd_res() does, to dirty the data and the PI pages.
+ */
 static void guest_read_dirties_and_unpins(struct kunit *test)
 {
-	struct scatterlist sgl[NR_TEST_PAGES];
+	struct scatterlist sgl[NR_TEST_PAGES], prot[NR_TEST_PAGES];
 	struct pin_test_counts before;
-	struct pin_test_held *held;
+	struct pin_test_held *held, *held_prot;
 	int i;
 
 	held = pin_into_sgl(test, sgl, NR_TEST_PAGES, true, FOLL_WRITE);
+	held_prot = pin_into_sgl(test, prot, 1, true, FOLL_WRITE);
 	for (i = 0; i < NR_TEST_PAGES; i++)
 		KUNIT_ASSERT_FALSE(test, folio_test_dirty(page_folio(held->pages[i])));
+	KUNIT_ASSERT_FALSE(test, folio_test_dirty(page_folio(held_prot->pages[0])));
 
 	before = pin_test_counts_read();
-	vhost_scsi_release_sgl(sgl, NR_TEST_PAGES, true, true);
+	vhost_scsi_release_data(sgl, NR_TEST_PAGES, prot, 1, true, DMA_FROM_DEVICE);
 	held->nr = 0;
-	PIN_TEST_EXPECT_DELTA(test, &before, 0, NR_TEST_PAGES);
+	held_prot->nr = 0;
+	PIN_TEST_EXPECT_DELTA(test, &before, 0, NR_TEST_PAGES + 1);
+	KUNIT_EXPECT_TRUE(test, folio_test_dirty(page_folio(held_prot->pages[0])));
 	for (i = 0; i < NR_TEST_PAGES; i++) {
 		struct folio *folio = page_folio(held->pages[i]);
 
@@ -75,7 +83,7 @@ static void guest_write_unpins_clean(struct kunit *test)
 
 	held = pin_into_sgl(test, sgl, NR_TEST_PAGES, true, 0);
 	before = pin_test_counts_read();
-	vhost_scsi_release_sgl(sgl, NR_TEST_PAGES, true, false);
+	vhost_scsi_release_data(sgl, NR_TEST_PAGES, NULL, 0, true, DMA_TO_DEVICE);
 	held->nr = 0;
 	PIN_TEST_EXPECT_DELTA(test, &before, 0, NR_TEST_PAGES);
 	for (i = 0; i < NR_TEST_PAGES; i++) {
@@ -99,7 +107,7 @@ static void guest_write_of_zero_pages(struct kunit *test)
 		KUNIT_ASSERT_TRUE(test, is_zero_page(held->pages[i]));
 
 	before = pin_test_counts_read();
-	vhost_scsi_release_sgl(sgl, NR_TEST_PAGES, true, false);
+	vhost_scsi_release_data(sgl, NR_TEST_PAGES, NULL, 0, true, DMA_TO_DEVICE);
 	held->nr = 0;
 	PIN_TEST_EXPECT_DELTA(test, &before, 0, 0);
 	KUNIT_EXPECT_FALSE(test, PageDirty(ZERO_PAGE(0)));
@@ -148,12 +156,39 @@ static void unpinned_pages_are_left_alone(struct kunit *test)
 	}
 }
 
+/*
+ * A guest that names one page in every iovec of thousands of commands in
+ * flight: vhost-scsi must refuse a command once a small folio holds more
+ * than a quarter of INT_MAX references, long before GUP's overflow WARN.
+ * The test stands in for the other commands' pins with plain references.
+ */
+static void pin_flood_fails_the_command(struct kunit *test)
+{
+	struct scatterlist sgl[NR_TEST_PAGES];
+	struct pin_test_held *held;
+	struct folio *folio;
+	int flood = INT_MAX / 2;
+
+	held = pin_into_sgl(test, sgl, 2, true, FOLL_WRITE);
+	folio = page_folio(held->pages[1]);
+	KUNIT_ASSERT_FALSE(test, folio_test_large(folio));
+	KUNIT_EXPECT_FALSE(test, vhost_scsi_pages_overpinned(held->pages, 2));
+
+	folio_ref_add(folio, flood);
+	KUNIT_EXPECT_TRUE(test, vhost_scsi_pages_overpinned(held->pages, 2));
+	KUNIT_EXPECT_FALSE(test, vhost_scsi_pages_overpinned(held->pages, 1));
+	folio_ref_sub(folio, flood);
+
+	KUNIT_EXPECT_FALSE(test, vhost_scsi_pages_overpinned(held->pages, 2));
+}
+
 static struct kunit_case vhost_scsi_test_cases[] = {
 	KUNIT_CASE(guest_read_dirties_and_unpins),
 	KUNIT_CASE(guest_write_unpins_clean),
 	KUNIT_CASE(guest_write_of_zero_pages),
 	KUNIT_CASE(partial_mapping_releases_what_was_mapped),
 	KUNIT_CASE(unpinned_pages_are_left_alone),
+	KUNIT_CASE(pin_flood_fails_the_command),
 	{}
 };
 

@@ -12,8 +12,27 @@
  * command completes) and, after a READ, mark the pages it wrote dirty: the
  * test reads the page flags through /proc/self/pagemap and /proc/kpageflags.
  * Data is checked both ways against the backing file.
+ *
+ * A guest may also name one page in every iovec of thousands of commands
+ * in flight; each pin adds 1024 to a small page's reference count, and
+ * past INT_MAX GUP warns and refuses the page to everyone. vhost-scsi
+ * therefore refuses (TASK SET FULL) a command that finds a page pinned
+ * more than a quarter of INT_MAX times (patch 1004). One process cannot
+ * keep 2050 commands in flight on a LIO target that completes them at
+ * once, so pin_flood_gets_task_set_full stands the other commands' pins
+ * in with io_uring fixed buffers, 16384 per ring, all of that page: a READ
+ * into it must come back TASK SET FULL with its pins released and the
+ * data untouched, and succeed once the rings are gone.
+ *
+ * During live migration the VMM sets VHOST_F_LOG_ALL and a dirty log
+ * (VHOST_SET_LOG_BASE, one bit per guest page) and resends the pages
+ * whose bits are set. PG_dirty is no help there: read_is_logged_for_
+ * migration requires the bits of the pages a READ wrote, data and
+ * response, which vhost-scsi logs since upstream v6.16 (patches
+ * 1014-1018 here); on 6.12 only the used ring was logged.
  */
 #include <fcntl.h>
+#include <linux/io_uring.h>
 #include <linux/vhost.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
@@ -25,6 +44,8 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -120,6 +141,8 @@ FIXTURE_SETUP(vscsi)
 	self->mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(self->mem, MAP_FAILED);
+	/* Small pages: a huge page counts pins apart from its references. */
+	madvise(self->mem, MEM_SIZE, MADV_NOHUGEPAGE);
 	memset(self->mem, 0, MEM_SIZE);
 
 	self->dev = open("/dev/vhost-scsi", O_RDWR);
@@ -248,13 +271,24 @@ static int page_dirty(void *addr)
 	return ret;
 }
 
-/* The command's data pages were pinned once each and all unpinned. */
+/*
+ * The command's data pages were pinned once each and all unpinned. The
+ * vhost worker writes the used entry before it releases the command's
+ * pages (dirtying them first after a READ), so the used index moving does
+ * not mean the release happened yet: wait for it, up to five seconds.
+ */
 static void expect_one_pin_per_page(struct __test_metadata *_metadata,
 				    const struct pins *before, const char *cmd)
 {
 	struct pins after;
+	int tries;
 
-	ASSERT_EQ(read_pins(&after), 0);
+	for (tries = 0; tries < 500; tries++) {
+		ASSERT_EQ(read_pins(&after), 0);
+		if (after.released - before->released >= DATA_PAGES)
+			break;
+		usleep(10000);
+	}
 	EXPECT_EQ(after.acquired - before->acquired, DATA_PAGES)
 		TH_LOG("pins taken for a %d-page %s", DATA_PAGES, cmd);
 	EXPECT_EQ(after.released - before->released, DATA_PAGES)
@@ -310,6 +344,130 @@ TEST_F(vscsi, read_pins_dirties_and_returns_data)
 		dirty += page_dirty(data + i * self->page) == 1;
 	EXPECT_EQ(dirty, DATA_PAGES)
 		TH_LOG("%d of %d pages the target wrote are marked dirty", dirty, DATA_PAGES);
+}
+
+/*
+ * The dirty log bit of guest page @page, as vhost's log_write() sets it:
+ * byte @page / 8 after the log base, which is @first / 8 before @log.
+ */
+static int logged(const unsigned char *log, uint64_t first, uint64_t page)
+{
+	return (log[page / 8 - first / 8] >> (page % 8)) & 1;
+}
+
+TEST_F(vscsi, read_is_logged_for_migration)
+{
+	size_t len = DATA_PAGES * self->page;
+	unsigned char *data = self->mem + DATA_OFF;
+	uint64_t first = (uintptr_t)self->mem / 4096, log_base, features;
+	uint64_t resp = (uintptr_t)(self->mem + RESP_OFF) / 4096;
+	unsigned char *log;
+	int nr, tries;
+	size_t i;
+
+	/* Only the log bytes of this memory need to exist. */
+	log = mmap(NULL, 2 * self->page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(log, MAP_FAILED);
+	memset(log, 0, 2 * self->page);
+	log_base = (uintptr_t)log - first / 8;
+	ASSERT_EQ(ioctl(self->dev, VHOST_SET_LOG_BASE, &log_base), 0)
+		TH_LOG("VHOST_SET_LOG_BASE: %m");
+	features = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VHOST_F_LOG_ALL);
+	ASSERT_EQ(ioctl(self->dev, VHOST_SET_FEATURES, &features), 0)
+		TH_LOG("VHOST_SET_FEATURES with VHOST_F_LOG_ALL: %m");
+
+	ASSERT_EQ(scsi_rw(_metadata, self->mem, &self->vq[REQ_VQ], 0, 256, data, len), 0);
+	/* The worker logs after it wrote the used entry: give it time. */
+	for (tries = 0; tries < 500; tries++) {
+		nr = 0;
+		for (i = 0; i < DATA_PAGES; i++)
+			nr += logged(log, first, (uintptr_t)(data + i * self->page) / 4096);
+		if (nr == DATA_PAGES && logged(log, first, resp))
+			break;
+		usleep(10000);
+	}
+	EXPECT_EQ(nr, DATA_PAGES)
+		TH_LOG("%d of %d pages a READ wrote are in the dirty log", nr, DATA_PAGES);
+	EXPECT_TRUE(logged(log, first, resp))
+		TH_LOG("the response's page is not in the dirty log");
+	munmap(log, 2 * self->page);
+}
+
+#define FLOOD_RINGS	33		/* 33 * 16384 pins * 1024 > INT_MAX / 4 */
+#define FLOOD_BUFS	16384		/* IORING_MAX_REG_BUFFERS */
+#define TASK_SET_FULL	0x28
+
+/* An io_uring with @page registered FLOOD_BUFS times; -1 on failure. */
+static int flood_ring(struct iovec *iov)
+{
+	struct io_uring_params p = { 0 };
+	int fd = syscall(__NR_io_uring_setup, 1, &p);
+
+	if (fd < 0)
+		return -1;
+	if (syscall(__NR_io_uring_register, fd, IORING_REGISTER_BUFFERS, iov, FLOOD_BUFS)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Some 540000 pins, and as many unpins, take a while under TCG. */
+TEST_F_TIMEOUT(vscsi, pin_flood_gets_task_set_full, 900)
+{
+	unsigned char *data = self->mem + DATA_OFF;
+	unsigned char *src = self->mem + CHECK_OFF;
+	int rings[FLOOD_RINGS], nr, status, tries;
+	struct pins before, flooded;
+	struct iovec *iov;
+	time_t start;
+	size_t i;
+
+	for (i = 0; i < self->page; i++)
+		src[i] = pattern(i, 3);
+	ASSERT_EQ(pwrite(self->lio, src, self->page, 512 * BLOCK), (ssize_t)self->page);
+	ASSERT_EQ(fsync(self->lio), 0);
+	memset(data, 0x22, self->page);
+
+	iov = calloc(FLOOD_BUFS, sizeof(*iov));
+	ASSERT_NE(iov, NULL);
+	for (i = 0; i < FLOOD_BUFS; i++)
+		iov[i] = (struct iovec){ data, self->page };
+	ASSERT_EQ(read_pins(&before), 0);
+	start = time(NULL);
+	for (nr = 0; nr < FLOOD_RINGS; nr++) {
+		rings[nr] = flood_ring(iov);
+		if (rings[nr] < 0)
+			break;
+	}
+	free(iov);
+	if (nr < FLOOD_RINGS) {
+		while (nr--)
+			close(rings[nr]);
+		SKIP(return, "io_uring fixed buffers: %m (CONFIG_IO_URING?)");
+	}
+
+	ASSERT_EQ(read_pins(&flooded), 0);
+	TH_LOG("%ld pins in %ld s", flooded.acquired - before.acquired,
+	       (long)(time(NULL) - start));
+	status = scsi_rw(_metadata, self->mem, &self->vq[REQ_VQ], 0, 512, data, self->page);
+	EXPECT_EQ(status, TASK_SET_FULL)
+		TH_LOG("a READ into a page pinned %ld times was not refused (status %#x)",
+		       flooded.acquired - before.acquired, status);
+	EXPECT_EQ(pins_outstanding(&flooded), 0)
+		TH_LOG("the refused command left pins behind");
+	EXPECT_EQ(data[0], 0x22) TH_LOG("the refused command wrote into the page");
+
+	for (i = 0; i < FLOOD_RINGS; i++)
+		close(rings[i]);
+	/* Rings are torn down asynchronously. */
+	for (tries = 0; tries < 600 && pins_outstanding(&before) > 0; tries++)
+		usleep(100000);
+	ASSERT_EQ(pins_outstanding(&before), 0) TH_LOG("the rings' pins were not released");
+
+	EXPECT_EQ(scsi_rw(_metadata, self->mem, &self->vq[REQ_VQ], 0, 512, data, self->page), 0);
+	EXPECT_EQ(memcmp(data, src, self->page), 0) TH_LOG("READ_10 returned other data");
 }
 
 TEST_HARNESS_MAIN
