@@ -4,12 +4,14 @@
  *
  * nfs_direct_{read,write}_schedule_iovec() extract a chunk of the caller's
  * buffer with nfs_direct_extract_pages(), hand page after page to a new
- * nfs_page (nfs_page_create_from_page() -> nfs_page_assign_page()), clear
- * the entry of each page a request took over, and release the rest of the
+ * nfs_page (nfs_page_create_from_page() -> nfs_page_take_page(), which
+ * clears the chunk's entry of the page), and release the rest of the
  * chunk with nfs_direct_release_pages(). A request gives its page back with
  * nfs_page_release_page() when it is freed, whether it completed or failed
- * right after it was created. Subrequests take a plain reference and leave
- * the pin with their head.
+ * right after it was created. Pages of kernel iterators get a reference of
+ * the request's own (slab pages too, which 6.12 refcounts). Subrequests
+ * take a plain reference and leave the pin with their head. A read's completion dirties its pages
+ * with nfs_direct_dirty_page(), which must not wait for a folio lock.
  *
  * Every page must be unpinned exactly once on every branch: all requests
  * created, creation failing part way, a request failing as soon as it was
@@ -26,6 +28,9 @@
 #include <kunit/pin_test.h>
 #include <kunit/test.h>
 #include <linux/bvec.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
 #include <linux/nfs_fs.h>
 #include <linux/nfs_page.h>
 #include <linux/slab.h>
@@ -100,11 +105,10 @@ static void extract_user_chunk(struct kunit *test, struct chunk *c, unsigned int
 		c->page[i] = c->pagevec[i];
 }
 
-/* What the schedule loops do once nfs_page_create_from_page() succeeded. */
+/* What nfs_page_create_from_page() does for the schedule loops. */
 static void hand_over(struct chunk *c, int i)
 {
-	nfs_page_assign_page(c->req[i], c->pagevec[i], c->pinned);
-	c->pagevec[i] = NULL;
+	nfs_page_take_page(c->req[i], &c->pagevec[i], c->pinned);
 }
 
 static void release_req(struct chunk *c, int i)
@@ -192,7 +196,12 @@ static void kvec_buffer_is_refused(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iov_iter_count(&iter), 2048);
 }
 
-static void bvec_buffer_takes_no_ref(struct kunit *test)
+/*
+ * A bvec's pages come without a reference, and the request takes one of
+ * its own: the bvec's owner may drop them while the RPC is in flight (a
+ * synchronous read whose task was killed returns from its killable wait).
+ */
+static void bvec_buffer_is_referenced_by_the_request(struct kunit *test)
 {
 	struct chunk *c = chunk_alloc(test);
 	struct pin_test_counts before;
@@ -212,13 +221,56 @@ static void bvec_buffer_takes_no_ref(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, page_ref_count(page), ref);
 
 	/* A request takes its own reference on a page it did not get pinned. */
-	nfs_page_assign_page(c->req[0], page, c->pinned);
-	c->pagevec[0] = NULL;
+	hand_over(c, 0);
 	KUNIT_EXPECT_EQ(test, page_ref_count(page), ref + 1);
 	release_chunk(c);
 	release_req(c, 0);
 	c->req[0] = NULL;
 	KUNIT_EXPECT_EQ(test, page_ref_count(page), ref);
+	PIN_TEST_EXPECT_DELTA(test, &before, 0, 0);
+}
+
+/*
+ * XFS on a dio loop device on NFS: a bio page that is a slab page. 6.12
+ * refcounts slab pages like any other; the references must balance and
+ * the page stay a slab page.
+ */
+static void bvec_of_slab_object_is_referenced_and_returned(struct kunit *test)
+{
+	struct chunk *c = chunk_alloc(test);
+	struct pin_test_counts before;
+	struct iov_iter iter;
+	struct bio_vec bv;
+	struct page *page;
+	void *buf;
+	int ref;
+
+	buf = kunit_kmalloc(test, 512, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	page = virt_to_page(buf);
+	KUNIT_ASSERT_TRUE(test, folio_test_slab(page_folio(page)));
+	ref = folio_ref_count(page_folio(page));
+
+	bvec_set_virt(&bv, buf, 512);
+	iov_iter_bvec(&iter, ITER_SOURCE, &bv, 1, 512);
+	before = pin_test_counts_read();
+	KUNIT_ASSERT_EQ(test, extract(c, &iter, 512), 512);
+	KUNIT_EXPECT_FALSE(test, c->pinned);
+	KUNIT_EXPECT_PTR_EQ(test, c->pagevec[0], page);
+	KUNIT_EXPECT_EQ(test, c->pgbase, offset_in_page(buf));
+	KUNIT_EXPECT_EQ(test, folio_ref_count(page_folio(page)), ref);
+
+	/* The request and a subrequest of it take a reference each. */
+	hand_over(c, 0);
+	nfs_page_assign_page(c->req[1], page, false);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(page_folio(page)), ref + 2);
+	release_req(c, 1);
+	release_chunk(c);
+	release_req(c, 0);
+	c->req[0] = NULL;
+	c->req[1] = NULL;
+	KUNIT_EXPECT_EQ(test, folio_ref_count(page_folio(page)), ref);
+	KUNIT_EXPECT_TRUE(test, folio_test_slab(page_folio(page)));
 	PIN_TEST_EXPECT_DELTA(test, &before, 0, 0);
 }
 
@@ -234,6 +286,7 @@ static void requests_take_over_every_pin(struct kunit *test)
 		int ref = page_ref_count(c->page[i]);
 
 		hand_over(c, i);
+		KUNIT_EXPECT_NULL(test, c->pagevec[i]);
 		/* Taking a pin over adds no reference. */
 		KUNIT_EXPECT_EQ(test, page_ref_count(c->page[i]), ref);
 		KUNIT_EXPECT_TRUE(test, test_bit(PG_PINNED, &c->req[i]->wb_flags));
@@ -334,17 +387,85 @@ static void second_release_does_nothing(struct kunit *test)
 	PIN_TEST_EXPECT_DELTA(test, &before, 0, 1);
 }
 
+/* A page a direct read filled whose folio lock is free is dirtied at once. */
+static void read_page_is_dirtied(struct kunit *test)
+{
+	struct page *page = pin_test_alloc_page(test);
+	struct folio *folio = page_folio(page);
+
+	KUNIT_ASSERT_FALSE(test, folio_test_dirty(folio));
+	nfs_direct_dirty_page(page);
+	KUNIT_EXPECT_TRUE(test, folio_test_dirty(folio));
+	folio_clear_dirty(folio);
+}
+
+struct dirty_call {
+	struct page *page;
+	struct completion done;
+};
+
+static int dirty_call_fn(void *data)
+{
+	struct dirty_call *call = data;
+
+	nfs_direct_dirty_page(call->page);
+	complete(&call->done);
+	return 0;
+}
+
+/*
+ * rpciod must not wait for a folio lock whose holder may wait for an RPC:
+ * with the lock held elsewhere, the call comes back at once, and a work
+ * item dirties the folio when the lock is released, then drops the
+ * reference it took.
+ */
+static void locked_page_is_dirtied_later(struct kunit *test)
+{
+	struct page *page = pin_test_alloc_page(test);
+	struct folio *folio = page_folio(page);
+	struct dirty_call call = { .page = page };
+	struct task_struct *task;
+	unsigned long returned;
+	int ref = folio_ref_count(folio);
+	int i;
+
+	init_completion(&call.done);
+	folio_lock(folio);
+	task = kthread_run(dirty_call_fn, &call, "nfs_dirty_kunit");
+	if (IS_ERR(task)) {
+		folio_unlock(folio);
+		KUNIT_FAIL(test, "kthread_run: %ld", PTR_ERR(task));
+		return;
+	}
+	returned = wait_for_completion_timeout(&call.done, 5 * HZ);
+	KUNIT_EXPECT_NE_MSG(test, returned, 0,
+			    "a read completion waited for a folio lock");
+	KUNIT_EXPECT_FALSE(test, folio_test_dirty(folio));
+	folio_unlock(folio);
+	if (!returned)
+		wait_for_completion(&call.done);
+
+	for (i = 0; i < 500 && folio_ref_count(folio) != ref; i++)
+		msleep(20);
+	KUNIT_EXPECT_TRUE(test, folio_test_dirty(folio));
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), ref);
+	folio_clear_dirty(folio);
+}
+
 static struct kunit_case nfs_direct_test_cases[] = {
 	KUNIT_CASE(user_buffer_is_pinned),
 	KUNIT_CASE(chunk_stops_at_maxsize),
 	KUNIT_CASE(fault_frees_everything),
 	KUNIT_CASE(kvec_buffer_is_refused),
-	KUNIT_CASE(bvec_buffer_takes_no_ref),
+	KUNIT_CASE(bvec_buffer_is_referenced_by_the_request),
+	KUNIT_CASE(bvec_of_slab_object_is_referenced_and_returned),
 	KUNIT_CASE(requests_take_over_every_pin),
 	KUNIT_CASE(create_failing_part_way_unpins_each_page_once),
 	KUNIT_CASE(request_failing_at_once_unpins_each_page_once),
 	KUNIT_CASE(subrequest_leaves_the_pin_with_its_head),
 	KUNIT_CASE(second_release_does_nothing),
+	KUNIT_CASE(read_page_is_dirtied),
+	KUNIT_CASE(locked_page_is_dirtied_later),
 	{}
 };
 
