@@ -7,8 +7,10 @@
 # kernel log or the test's own output must then show ("Expect:", an
 # extended regex) and, for a race,
 # how many times the usual work the test does ("Stress:", passed to the guest
-# as virtstack.stress=N), and which patch of patches/ it undoes ("Undoes:
-# NNNN", one or more). "Test: kunit:MODULE" boots with
+# as virtstack.stress=N), more guest kernel parameters ("Cmdline:", e.g.
+# oops=panic for a mutation that BUG()s in a kernel thread, where the test
+# would otherwise wait out its timeout), and which patch of patches/ it
+# undoes ("Undoes: NNNN", one or more). "Test: kunit:MODULE" boots with
 # virtstack.only=kunit:MODULE: only that module's KUnit suites run. For each:
 # apply, build incrementally, boot with virtstack.only=TEST, restore the
 # tree, and pass only if the log shows the report. Without NAME, every
@@ -34,6 +36,7 @@ for name; do
 	test=$(sed -n 's/^Test: //p' "$mut")
 	expect=$(sed -n 's/^Expect: //p' "$mut")
 	stress=$(sed -n 's/^Stress: //p' "$mut")
+	cmdline=$(sed -n 's/^Cmdline: //p' "$mut")
 	undoes=$(sed -n 's/^Undoes: //p' "$mut")
 	[ -n "$test" ] && [ -n "$expect" ] || die "$mut lacks its Test: or Expect: line"
 	[ -n "$undoes" ] || die "$mut lacks its Undoes: line (the patch number it reverts)"
@@ -42,21 +45,28 @@ for name; do
 	git -C "$src" apply "$mut" ||
 		{ row "$label" 0 1 0; warn "$mut does not apply to $src: refresh it"; continue; }
 	run=$dir/run-mutate-$name
-	ok=
+	rm -rf "$run"
+	built= ok=
 	if "$VS_HARNESS/build.sh" "$dir" && "$VS_HARNESS/mkinitramfs.sh" "$dir"; then
+		built=1
 		VS_RUN=$run GUEST_TIMEOUT=${GUEST_TIMEOUT:-900} \
-			GUEST_CMDLINE="${GUEST_CMDLINE:-} virtstack.only=$test${stress:+ virtstack.stress=$stress}" \
+			GUEST_CMDLINE="${GUEST_CMDLINE:-} virtstack.only=$test${stress:+ virtstack.stress=$stress}${cmdline:+ $cmdline}" \
 			"$VS_HARNESS/boot.sh" "$dir" test > /dev/null && ok=1
 	fi
 	git -C "$src" apply -R "$mut" || die "could not restore $src after mutation $name: run 'make prepare'"
-	if [ -z "$ok" ]; then
+	if [ -z "$built" ]; then
 		row "$label" 0 1 0
-		warn "mutation $name: the mutated kernel did not build or boot"
+		warn "mutation $name: the mutated kernel did not build"
 	elif cat "$run/console.log" "$run/results.log" 2>/dev/null | grep -Eq "$expect"; then
+		# Caught, also when the mutated kernel crashed the way it names.
 		row "$label" 1 0 0
 		caught="$caught $undoes"
 		cat "$run/console.log" "$run/results.log" 2>/dev/null |
 			grep -Em1 "$expect" | sed 's/^/  caught: /'
+		[ -n "$ok" ] || echo "  (the guest did not finish: $run/console.log)"
+	elif [ -z "$ok" ]; then
+		row "$label" 0 1 0
+		warn "mutation $name: the mutated guest did not boot or finish, and shows no /$expect/"
 	else
 		row "$label" 0 1 0
 		echo "  mutation $name survived: neither $run/console.log nor results.log has /$expect/"
