@@ -17,7 +17,7 @@ for p in "$@"; do
 	[ -f "$cache/$p.unpacked" ] && continue
 	(cd "$cache" && rm -f "${p}"_*.deb &&
 		apt-get download "$p" > "$cache/$p.log" 2>&1) ||
-		die "could not download the Debian package $p (see $cache/$p.log): the guest's NFS lane needs it; check the apt sources and network, or run 'apt-get update'"
+		die "could not download the Debian package $p (see $cache/$p.log): the guest's NFS and bindfs lanes need it; check the apt sources and network, or run 'apt-get update'"
 	dpkg-deb -x "$cache/${p}"_*.deb "$cache/root" ||
 		die "could not unpack $cache/${p}_*.deb"
 	touch "$cache/$p.unpacked"

@@ -83,14 +83,16 @@ dynamic()
 }
 
 # The NFS lane's tools: Debian's rpc.nfsd, rpc.mountd, exportfs, mount.nfs
-# and tc (netem on lo), unpacked from the packages (nothing is installed on
-# the host).
+# and tc (netem on lo), and the bindfs lane's bindfs (libfuse 2), unpacked
+# from the packages (nothing is installed on the host).
 debs=$("$VS_HARNESS/debs.sh" "${VS_DEBS:-$dir/../debs}" nfs-kernel-server nfs-common libwrap0 \
-	iproute2 libbpf1 libelf1 libmnl0 libxtables12 libcap2 libbsd0 libmd0)
+	iproute2 libbpf1 libelf1 libmnl0 libxtables12 libcap2 libbsd0 libmd0 \
+	bindfs libfuse2)
 mkdir -p "$root/sbin" "$root/usr/sbin" "$root/usr/bin" "$root/etc" "$root/lib64" \
 	"$root/lib/x86_64-linux-gnu"
 libs=$debs/lib/x86_64-linux-gnu:$debs/usr/lib/x86_64-linux-gnu
-for b in usr/sbin/rpc.nfsd usr/sbin/rpc.mountd usr/sbin/exportfs sbin/mount.nfs sbin/tc; do
+for b in usr/sbin/rpc.nfsd usr/sbin/rpc.mountd usr/sbin/exportfs sbin/mount.nfs sbin/tc \
+	usr/bin/bindfs; do
 	[ -x "$debs/$b" ] || die "$debs/$b missing from the unpacked packages"
 	dynamic "$debs/$b" "$b"
 done

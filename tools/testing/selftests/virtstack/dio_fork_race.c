@@ -15,7 +15,8 @@
  * data.
  *
  * Unpatched 6.12 takes references for NFS direct I/O: the nfs variants
- * lose data there. 9p direct I/O goes through netfs, which pins already.
+ * lose data there. 9p direct I/O goes through netfs, and FUSE's (bindfs
+ * with -o direct_io) through fuse_get_user_pages(), which pin already.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -94,6 +95,11 @@ FIXTURE_VARIANT_ADD(fork_race, nfs_localio)
 FIXTURE_VARIANT_ADD(fork_race, virtio_9p)
 {
 	.env = "VIRTSTACK_9P",
+};
+
+FIXTURE_VARIANT_ADD(fork_race, bindfs)
+{
+	.env = "VIRTSTACK_BINDFS",
 };
 
 FIXTURE_SETUP(fork_race)

@@ -11,15 +11,30 @@
  * virtstack guest sets: VIRTSTACK_BLK (a scratch virtio-blk disk),
  * VIRTSTACK_9P (a directory on a virtio-9p mount), VIRTSTACK_NFS and
  * VIRTSTACK_NFS_LOCALIO (an NFSv4.2 mount of the guest's own knfsd, over
- * sunrpc and through LOCALIO). Unpatched 6.12 takes references for NFS, so
- * the NFS variants fail there.
+ * sunrpc and through LOCALIO), VIRTSTACK_BINDFS (Debian's bindfs with
+ * -o direct_io, a libfuse server). Unpatched 6.12 takes references for
+ * NFS, so the NFS variants fail there. On bindfs the server's buffer is
+ * pinned too, while the kernel copies the request into it or the reply
+ * out of it (patch 1009): there, at least one pin per page of the call,
+ * and every pin released.
  *
  * read_dirties_thp reads into a transparent huge page whose dirty flag
  * MADV_FREE cleared: the read must mark the folio dirty again
  * (KPF_DIRTY in /proc/kpageflags), or reclaim may free the data as a
  * clean lazily-freed page. NFS skipped large folios until patch 1008.
+ *
+ * read_into_shared_map_racing_truncate reads into a MAP_SHARED mapping of
+ * a file of the same backend (of /tmp for the disk) while a thread
+ * truncates that file to nothing and back: the read pins the mapping's
+ * page-cache folios and dirties them when it completes, which must happen
+ * under the folio lock (patch 1008) or ->dirty_folio races the truncate.
+ * Each read returns the length, a short count or EFAULT; the pins balance
+ * and the debug kernel reports nothing (the harness fails on any splat).
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +59,7 @@ FIXTURE_VARIANT(dio)
 {
 	const char *env;	/* names the device or directory */
 	const char *file;	/* created in that directory; NULL: use the device */
+	bool server;		/* a FUSE server's buffer is pinned as well */
 };
 
 FIXTURE_VARIANT_ADD(dio, virtio_blk)
@@ -67,6 +83,13 @@ FIXTURE_VARIANT_ADD(dio, nfs_localio)
 {
 	.env = "VIRTSTACK_NFS_LOCALIO",
 	.file = "dio_pins_localio.img",
+};
+
+FIXTURE_VARIANT_ADD(dio, bindfs)
+{
+	.env = "VIRTSTACK_BINDFS",
+	.file = "dio_pins.img",
+	.server = true,
 };
 
 FIXTURE_SETUP(dio)
@@ -105,15 +128,23 @@ FIXTURE_TEARDOWN(dio)
 		close(self->fd);
 }
 
-static void expect_pins(struct __test_metadata *_metadata, const struct pins *before,
-			long pages)
+static void expect_pins(struct __test_metadata *_metadata, bool server,
+			const struct pins *before, long pages)
 {
 	struct pins after;
+	long acquired;
 
 	ASSERT_EQ(read_pins(&after), 0);
-	EXPECT_EQ(after.acquired - before->acquired, pages)
-		TH_LOG("pages pinned by one O_DIRECT call of %ld pages", pages);
-	EXPECT_EQ(after.released - before->released, pages)
+	acquired = after.acquired - before->acquired;
+	if (server) {
+		EXPECT_GE(acquired, pages + 1)
+			TH_LOG("pages pinned by one O_DIRECT call of %ld pages and its FUSE server",
+			       pages);
+	} else {
+		EXPECT_EQ(acquired, pages)
+			TH_LOG("pages pinned by one O_DIRECT call of %ld pages", pages);
+	}
+	EXPECT_EQ(after.released - before->released, acquired)
 		TH_LOG("pages unpinned once the call returned");
 }
 
@@ -123,7 +154,7 @@ TEST_F(dio, read_pins_each_page)
 
 	ASSERT_EQ(read_pins(&before), 0);
 	ASSERT_EQ(pread(self->fd, self->buf, self->len, 0), (ssize_t)self->len);
-	expect_pins(_metadata, &before, NR_PAGES);
+	expect_pins(_metadata, variant->server, &before, NR_PAGES);
 }
 
 TEST_F(dio, write_pins_each_page)
@@ -132,7 +163,7 @@ TEST_F(dio, write_pins_each_page)
 
 	ASSERT_EQ(read_pins(&before), 0);
 	ASSERT_EQ(pwrite(self->fd, self->buf, self->len, 0), (ssize_t)self->len);
-	expect_pins(_metadata, &before, NR_PAGES);
+	expect_pins(_metadata, variant->server, &before, NR_PAGES);
 }
 
 TEST_F(dio, data_round_trip)
@@ -211,6 +242,78 @@ TEST_F(dio, read_dirties_thp)
 	ASSERT_EQ(pread(self->fd, self->check, self->len, 0), (ssize_t)self->len);
 	EXPECT_EQ(memcmp(thp, self->check, self->len), 0);
 	munmap(map, 2 * THP_SIZE);
+}
+
+struct truncator {
+	int fd;
+	size_t len;
+	atomic_int stop;
+	int rounds;
+};
+
+static void *truncate_loop(void *arg)
+{
+	struct truncator *t = arg;
+
+	while (!atomic_load(&t->stop)) {
+		if (ftruncate(t->fd, 0) || ftruncate(t->fd, t->len))
+			break;
+		t->rounds++;
+		/* Let some reads find the pages in place. */
+		usleep(3000);
+	}
+	return NULL;
+}
+
+TEST_F(dio, read_into_shared_map_racing_truncate)
+{
+	const char *where = getenv(variant->env);
+	struct truncator t = { .len = self->len };
+	int full = 0, part = 0, efault = 0, i;
+	char path[4096];
+	struct pins before;
+	pthread_t thread;
+	void *map;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/dio_pins.map", variant->file ? where : "/tmp");
+	t.fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ASSERT_GE(t.fd, 0) TH_LOG("create %s: %m", path);
+	ASSERT_EQ(ftruncate(t.fd, self->len), 0);
+	map = mmap(NULL, self->len, PROT_READ | PROT_WRITE, MAP_SHARED, t.fd, 0);
+	if (map == MAP_FAILED && (errno == ENODEV || errno == EINVAL)) {
+		close(t.fd);
+		unlink(path);
+		/*
+		 * 9p without a cache, FUSE direct_io without
+		 * FUSE_DIRECT_IO_ALLOW_MMAP (libfuse 2)
+		 */
+		SKIP(return, "a file of %s cannot be mapped shared", variant->env);
+	}
+	ASSERT_NE(map, MAP_FAILED) TH_LOG("mmap %s: %m", path);
+
+	ASSERT_EQ(read_pins(&before), 0);
+	ASSERT_EQ(pthread_create(&thread, NULL, truncate_loop, &t), 0);
+	for (i = 0; i < 100; i++) {
+		n = pread(self->fd, map, self->len, 0);
+		if (n == (ssize_t)self->len)
+			full++;
+		else if (n >= 0)
+			part++;
+		else if (errno == EFAULT)
+			efault++;
+		else
+			break;
+	}
+	atomic_store(&t.stop, 1);
+	pthread_join(thread, NULL);
+	EXPECT_EQ(i, 100) TH_LOG("read %d failed: %m", i);
+	TH_LOG("%d full reads, %d short, %d EFAULT; %d truncations", full, part, efault,
+	       t.rounds);
+	EXPECT_EQ(pins_outstanding(&before), 0) TH_LOG("pins left behind");
+	munmap(map, self->len);
+	close(t.fd);
+	unlink(path);
 }
 
 TEST_HARNESS_MAIN

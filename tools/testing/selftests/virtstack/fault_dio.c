@@ -5,7 +5,9 @@
  * /proc/self/make-it-fail). This is how the failure branches of the direct
  * I/O paths run: an nfs_page that cannot be allocated part way through a
  * chunk, a page array that cannot be allocated, a netfs request that
- * cannot be created. Each call must complete, in full or in part, or fail
+ * cannot be created, a FUSE request of a direct read or write (bindfs with
+ * -o direct_io). The _aio variants of NFS, LOCALIO and bindfs read with
+ * io_submit(), as the 9p one below does. Each call must complete, in full or in part, or fail
  * with an error (or, as upstream does today, return 0); no pin may be left
  * behind (a leak or a double unpin shows in the counters, and the harness
  * fails on any splat); and once the faults stop, the file must read back
@@ -119,9 +121,32 @@ FIXTURE_VARIANT_ADD(fault, nfs_localio)
 	.env = "VIRTSTACK_NFS_LOCALIO",
 };
 
+FIXTURE_VARIANT_ADD(fault, nfs_aio)
+{
+	.env = "VIRTSTACK_NFS",
+	.aio = true,
+};
+
+FIXTURE_VARIANT_ADD(fault, nfs_localio_aio)
+{
+	.env = "VIRTSTACK_NFS_LOCALIO",
+	.aio = true,
+};
+
 FIXTURE_VARIANT_ADD(fault, virtio_9p)
 {
 	.env = "VIRTSTACK_9P",
+};
+
+FIXTURE_VARIANT_ADD(fault, bindfs)
+{
+	.env = "VIRTSTACK_BINDFS",
+};
+
+FIXTURE_VARIANT_ADD(fault, bindfs_aio)
+{
+	.env = "VIRTSTACK_BINDFS",
+	.aio = true,
 };
 
 FIXTURE_VARIANT_ADD(fault, virtio_9p_loose)
