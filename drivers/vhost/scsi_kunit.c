@@ -162,23 +162,42 @@ static void unpinned_pages_are_left_alone(struct kunit *test)
  * than a quarter of INT_MAX references, long before GUP's overflow WARN.
  * The test stands in for the other commands' pins with plain references.
  */
+struct ref_flood {
+	struct folio *folio;
+	int refs;
+};
+
+static void ref_flood_undo(void *data)
+{
+	struct ref_flood *f = data;
+
+	folio_ref_sub(f->folio, f->refs);
+}
+
 static void pin_flood_fails_the_command(struct kunit *test)
 {
 	struct scatterlist sgl[NR_TEST_PAGES];
 	struct pin_test_held *held;
-	struct folio *folio;
-	int flood = INT_MAX / 2;
+	struct ref_flood *flood;
 
 	held = pin_into_sgl(test, sgl, 2, true, FOLL_WRITE);
-	folio = page_folio(held->pages[1]);
-	KUNIT_ASSERT_FALSE(test, folio_test_large(folio));
+	flood = kunit_kzalloc(test, sizeof(*flood), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, flood);
+	flood->folio = page_folio(held->pages[1]);
+	KUNIT_ASSERT_FALSE(test, folio_test_large(flood->folio));
 	KUNIT_EXPECT_FALSE(test, vhost_scsi_pages_overpinned(held->pages, 2));
 
-	folio_ref_add(folio, flood);
+	/* Exactly at the bound: still accepted. One more: refused. */
+	flood->refs = INT_MAX / 4 - folio_ref_count(flood->folio);
+	folio_ref_add(flood->folio, flood->refs);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ref_flood_undo, flood), 0);
+	KUNIT_EXPECT_FALSE(test, vhost_scsi_pages_overpinned(held->pages, 2));
+	folio_ref_inc(flood->folio);
+	flood->refs++;
 	KUNIT_EXPECT_TRUE(test, vhost_scsi_pages_overpinned(held->pages, 2));
 	KUNIT_EXPECT_FALSE(test, vhost_scsi_pages_overpinned(held->pages, 1));
-	folio_ref_sub(folio, flood);
 
+	kunit_release_action(test, ref_flood_undo, flood);
 	KUNIT_EXPECT_FALSE(test, vhost_scsi_pages_overpinned(held->pages, 2));
 }
 

@@ -10,8 +10,9 @@
  * nfs_page_release_page() when it is freed, whether it completed or failed
  * right after it was created. Pages of kernel iterators get a reference of
  * the request's own (slab pages too, which 6.12 refcounts). Subrequests
- * take a plain reference and leave the pin with their head. A read's completion dirties its pages
- * with nfs_direct_dirty_page(), which must not wait for a folio lock.
+ * take a plain reference and leave the pin with their head. A read's
+ * completion dirties its pages with nfs_direct_dirty_page(), which must not
+ * wait for a folio lock.
  *
  * Every page must be unpinned exactly once on every branch: all requests
  * created, creation failing part way, a request failing as soon as it was
