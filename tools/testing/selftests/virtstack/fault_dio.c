@@ -312,9 +312,11 @@ TEST_F(fault, errors_surface_and_nothing_leaks)
 
 	/* No lasting damage: a clean round trip. */
 	memset(self->buf, 0x5e, self->len);
-	ASSERT_EQ(pwrite(self->fd, self->buf, self->len, 0), (ssize_t)self->len);
+	ASSERT_EQ(pwrite(self->fd, self->buf, self->len, 0), (ssize_t)self->len)
+		TH_LOG("a write after the faults: %m");
 	memset(check, 0, self->len);
-	ASSERT_EQ(pread(self->fd, check, self->len, 0), (ssize_t)self->len);
+	ASSERT_EQ(pread(self->fd, check, self->len, 0), (ssize_t)self->len)
+		TH_LOG("a read after the faults: %m");
 	EXPECT_EQ(memcmp(self->buf, check, self->len), 0);
 	EXPECT_EQ(pins_outstanding(&before), 0);
 }
