@@ -246,13 +246,8 @@ static void bvec_of_slab_object_is_referenced_and_returned(struct kunit *test)
 	void *buf;
 	int ref;
 
-	buf = kunit_kmalloc(test, 512, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, buf);
-	page = virt_to_page(buf);
-	KUNIT_ASSERT_TRUE(test, folio_test_slab(page_folio(page)));
+	buf = pin_test_slab_bvec(test, &bv, 512, &page);
 	ref = folio_ref_count(page_folio(page));
-
-	bvec_set_virt(&bv, buf, 512);
 	iov_iter_bvec(&iter, ITER_SOURCE, &bv, 1, 512);
 	before = pin_test_counts_read();
 	KUNIT_ASSERT_EQ(test, extract(c, &iter, 512), 512);

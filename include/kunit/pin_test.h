@@ -17,6 +17,7 @@
 #define _KUNIT_PIN_TEST_H
 
 #include <kunit/test.h>
+#include <linux/bvec.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/nodemask.h>
@@ -130,6 +131,23 @@ static inline struct page *pin_test_alloc_page(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, pin_test_free_page, page), 0);
 	return page;
+}
+
+/*
+ * A small kmalloc() object, freed when the test ends, in a bvec of @size
+ * bytes over it, as a bio of a file system's slab buffers brings one to a
+ * loop device's backing file; *@page is its slab page.
+ */
+static inline void *pin_test_slab_bvec(struct kunit *test, struct bio_vec *bv,
+				       size_t size, struct page **page)
+{
+	void *buf = kunit_kmalloc(test, size, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	*page = virt_to_page(buf);
+	KUNIT_ASSERT_TRUE(test, folio_test_slab(page_folio(*page)));
+	bvec_set_virt(bv, buf, size);
+	return buf;
 }
 
 #endif /* _KUNIT_PIN_TEST_H */
