@@ -23,6 +23,7 @@
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
@@ -36,6 +37,8 @@ struct mn_ev {
 	unsigned int flags;
 	void *owner;
 	int non_block;		/* current->non_block_count in the callback */
+	/* The consumer helpers' answers, asked in the callback */
+	bool keeps_pages, write_protects;
 };
 
 struct mn_log {
@@ -79,6 +82,8 @@ static void mn_log_add(struct mn_rec *rec, struct mn_log *log,
 	ev->flags = range->flags;
 	ev->owner = range->owner;
 	ev->non_block = non_block_count();
+	ev->keeps_pages = mmu_notifier_range_keeps_pages(range);
+	ev->write_protects = mmu_notifier_range_write_protects(range);
 }
 
 static bool mn_rec_invalidate(struct mmu_interval_notifier *mni,
@@ -207,6 +212,33 @@ static void mn_expect(struct kunit *test, const struct mn_ev *ev,
 	KUNIT_EXPECT_EQ(test, ev->end, end);
 }
 
+/*
+ * What the consumers' helpers (mmu_notifier_range_keeps_pages(),
+ * mmu_notifier_range_write_protects()) answered for an invalidation whose
+ * operation the case performed, and so knows: the operation freed or
+ * replaced pages, or entries, so neither helper may say they stay...
+ */
+static void mn_expect_not_kept(struct kunit *test, const struct mn_ev *ev)
+{
+	KUNIT_EXPECT_FALSE_MSG(test, ev->keeps_pages,
+			       "event %d [%lx, %lx): pages changed, the helper says kept",
+			       ev->event, ev->start, ev->end);
+	KUNIT_EXPECT_FALSE_MSG(test, ev->write_protects,
+			       "event %d [%lx, %lx): pages changed, the helper says write-protect only",
+			       ev->event, ev->start, ev->end);
+}
+
+/* ...or it only took write permission away, and both must say so. */
+static void mn_expect_write_protected(struct kunit *test, const struct mn_ev *ev)
+{
+	KUNIT_EXPECT_TRUE_MSG(test, ev->keeps_pages,
+			      "event %d [%lx, %lx): only write-protected, the helper says freed",
+			      ev->event, ev->start, ev->end);
+	KUNIT_EXPECT_TRUE_MSG(test, ev->write_protects,
+			      "event %d [%lx, %lx): only write-protected, the helper says more",
+			      ev->event, ev->start, ev->end);
+}
+
 /* An anonymous private mapping of NR_PAGES in the case's own user mm. */
 static unsigned long mn_map(struct kunit *test)
 {
@@ -253,6 +285,7 @@ static void mn_cow_fault_clear(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, put_user(7, (int __user *)(a + PAGE_SIZE)), 0);
 	KUNIT_ASSERT_EQ(test, rec->itree.n, 1);
 	mn_expect(test, &rec->itree.ev[0], MMU_NOTIFY_CLEAR, a + PAGE_SIZE, a + 2 * PAGE_SIZE);
+	mn_expect_not_kept(test, &rec->itree.ev[0]);	/* the zero page went */
 	mn_invariants(test, rec);
 }
 
@@ -266,6 +299,7 @@ static void mn_munmap_unmap(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, vm_munmap(a + PAGE_SIZE, PAGE_SIZE), 0);
 	KUNIT_ASSERT_EQ(test, rec->itree.n, 1);
 	mn_expect(test, &rec->itree.ev[0], MMU_NOTIFY_UNMAP, a + PAGE_SIZE, a + 2 * PAGE_SIZE);
+	mn_expect_not_kept(test, &rec->itree.ev[0]);
 	KUNIT_EXPECT_EQ(test, rec->hl_start, 1);
 	mn_invariants(test, rec);
 }
@@ -282,6 +316,7 @@ static void mn_mmap_fixed_overlay_unmap(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, b, a);
 	KUNIT_ASSERT_GE(test, rec->itree.n, 1);
 	mn_expect(test, &rec->itree.ev[0], MMU_NOTIFY_UNMAP, a, a + NR_PAGES * PAGE_SIZE);
+	mn_expect_not_kept(test, &rec->itree.ev[0]);
 	mn_invariants(test, rec);
 }
 
@@ -313,6 +348,8 @@ static void mn_thp_split_before_unmap(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, vm_munmap(h + PAGE_SIZE, PAGE_SIZE), 0);
 	KUNIT_ASSERT_GE(test, rec->itree.n, 2);
 	mn_expect(test, &rec->itree.ev[0], MMU_NOTIFY_CLEAR, h, h + HPAGE_PMD_SIZE);
+	/* The split changes every entry of the huge page: a CLEAR */
+	mn_expect_not_kept(test, &rec->itree.ev[0]);
 	for (i = 1; i < rec->itree.n; i++)
 		if (rec->itree.ev[i].event == MMU_NOTIFY_UNMAP)
 			break;
@@ -342,6 +379,7 @@ static void mn_zap_clear(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, vma);
 	KUNIT_ASSERT_EQ(test, rec->itree.n, 1);
 	mn_expect(test, &rec->itree.ev[0], MMU_NOTIFY_CLEAR, a, a + 2 * PAGE_SIZE);
+	mn_expect_not_kept(test, &rec->itree.ev[0]);
 	KUNIT_ASSERT_EQ(test, get_user(v, (int __user *)a), 0);
 	KUNIT_EXPECT_EQ(test, v, 0);
 	KUNIT_ASSERT_EQ(test, get_user(v, (int __user *)(a + 2 * PAGE_SIZE)), 0);
@@ -460,6 +498,8 @@ static void mn_mm_exit_release_then_unmap(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, rec->itree.n, 2);
 	mn_expect(test, &rec->itree.ev[0], MMU_NOTIFY_RELEASE, 0, ULONG_MAX);
 	mn_expect(test, &rec->itree.ev[1], MMU_NOTIFY_UNMAP, 0, ULONG_MAX);
+	mn_expect_not_kept(test, &rec->itree.ev[0]);
+	mn_expect_not_kept(test, &rec->itree.ev[1]);
 	mn_invariants(test, rec);
 	mn_rec_remove(rec);
 }
@@ -499,6 +539,7 @@ static void mn_migrate_vma_owner(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, args.cpages, NR_PAGES);
 	KUNIT_ASSERT_GE(test, rec->itree.n, 1);
 	mn_expect(test, &rec->itree.ev[0], MMU_NOTIFY_MIGRATE, a, a + NR_PAGES * PAGE_SIZE);
+	mn_expect_not_kept(test, &rec->itree.ev[0]);
 	KUNIT_EXPECT_PTR_EQ(test, rec->itree.ev[0].owner, (void *)&cookie);
 	for (i = 0; i < NR_PAGES; i++) {
 		KUNIT_ASSERT_EQ(test, get_user(v, (int __user *)(a + i * PAGE_SIZE)), 0);
@@ -532,6 +573,8 @@ static void mn_device_exclusive_owner(struct kunit *test)
 	put_page(page);
 	KUNIT_ASSERT_GE(test, rec->itree.n, 1);
 	mn_expect(test, &rec->itree.ev[rec->itree.n - 1], MMU_NOTIFY_EXCLUSIVE, a, a + PAGE_SIZE);
+	/* The entry is swapped for a device-exclusive one: entries changed */
+	mn_expect_not_kept(test, &rec->itree.ev[rec->itree.n - 1]);
 	KUNIT_EXPECT_PTR_EQ(test, rec->itree.ev[rec->itree.n - 1].owner, (void *)&cookie);
 
 	rec->itree.n = 0;
@@ -544,68 +587,40 @@ static void mn_device_exclusive_owner(struct kunit *test)
 }
 
 /*
- * What the consumers of the stack decide per event (patches 2011-2016):
- * KVM skips the "guest memory reclaimed" hook when the range keeps its
- * pages; gntdev and read-only radeon userptrs keep their mappings when
- * only write permission goes. One row per event, in enum order.
+ * Writeback cleaning a shared mapping (folio_mkclean()) only takes write
+ * access away: PROTECTION_PAGE over the page, which the helpers call
+ * kept and write-protect only, and the page is still the one mapped.
  */
-struct mn_decision {
-	enum mmu_notifier_event event;
-	unsigned int flags;
-	const char *name;
-	bool keeps_pages;	/* nothing freed: KVM skips the reclaim hook */
-	bool write_protects;	/* a read-only mirror stays valid */
-};
-
-static const struct mn_decision mn_decisions[] = {
-	{ MMU_NOTIFY_UNMAP, 0, "UNMAP", false, false },
-	{ MMU_NOTIFY_CLEAR, 0, "CLEAR", false, false },
-	{ MMU_NOTIFY_PROTECTION_VMA, 0, "PROTECTION_VMA", true, false },
-	{ MMU_NOTIFY_PROTECTION_VMA, MMU_NOTIFIER_RANGE_NUMA_HINT,
-	  "PROTECTION_VMA (NUMA hint)", true, false },
-	{ MMU_NOTIFY_PROTECTION_PAGE, 0, "PROTECTION_PAGE", true, true },
-	{ MMU_NOTIFY_SOFT_DIRTY, 0, "SOFT_DIRTY", true, true },
-	{ MMU_NOTIFY_RELEASE, 0, "RELEASE", false, false },
-	{ MMU_NOTIFY_MIGRATE, 0, "MIGRATE", false, false },
-	{ MMU_NOTIFY_EXCLUSIVE, 0, "EXCLUSIVE", false, false },
-};
-
-static void mn_decision_desc(const struct mn_decision *d, char *desc)
+static void mn_mkclean_protection_page(struct kunit *test)
 {
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s", d->name);
-}
+	struct folio *folio;
+	struct file *file;
+	struct mn_rec *rec;
+	unsigned long a;
+	int v;
 
-KUNIT_ARRAY_PARAM(mn_decision, mn_decisions, mn_decision_desc);
+	file = shmem_kernel_file_setup("mn_mkclean", NR_PAGES * PAGE_SIZE, 0);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(file), "shmem file: %d", PTR_ERR_OR_ZERO(file));
+	a = kunit_vm_mmap(test, file, 0, NR_PAGES * PAGE_SIZE, PROT_READ | PROT_WRITE,
+			  MAP_SHARED, 0);
+	fput(file);
+	KUNIT_ASSERT_FALSE_MSG(test, !a || IS_ERR_VALUE(a), "vm_mmap(): %ld", (long)a);
+	KUNIT_ASSERT_EQ(test, put_user(42, (int __user *)a), 0);	/* dirty */
 
-/* The consumer helpers answer as the events' documentation says. */
-static void mn_consumer_decision(struct kunit *test)
-{
-	const struct mn_decision *d = test->param_value;
-	struct mmu_notifier_range range;
+	rec = mn_rec_add(test, current->mm, a, NR_PAGES * PAGE_SIZE);
+	folio = filemap_lock_folio(file->f_mapping, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(folio));
+	KUNIT_EXPECT_EQ(test, folio_mkclean(folio), 1);
+	folio_unlock(folio);
+	folio_put(folio);
 
-	mmu_notifier_range_init(&range, d->event, d->flags, current->mm, 0, PAGE_SIZE);
-	KUNIT_EXPECT_EQ(test, mmu_notifier_range_keeps_pages(&range), d->keeps_pages);
-	KUNIT_EXPECT_EQ(test, mmu_notifier_range_write_protects(&range), d->write_protects);
-	/* Only what keeps the pages can leave a read-only mirror valid. */
-	KUNIT_EXPECT_TRUE(test, !d->write_protects || d->keeps_pages);
-	/* Blockability does not change the answer. */
-	range.flags |= MMU_NOTIFIER_RANGE_BLOCKABLE;
-	KUNIT_EXPECT_EQ(test, mmu_notifier_range_keeps_pages(&range), d->keeps_pages);
-	KUNIT_EXPECT_EQ(test, mmu_notifier_range_write_protects(&range), d->write_protects);
-}
-
-/* The table has a row for every event of the enum. */
-static void mn_consumer_decisions_complete(struct kunit *test)
-{
-	bool seen[MMU_NOTIFY_EXCLUSIVE + 1] = {};
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(mn_decisions); i++) {
-		KUNIT_ASSERT_LE(test, (int)mn_decisions[i].event, MMU_NOTIFY_EXCLUSIVE);
-		seen[mn_decisions[i].event] = true;
-	}
-	for (i = 0; i <= MMU_NOTIFY_EXCLUSIVE; i++)
-		KUNIT_EXPECT_TRUE_MSG(test, seen[i], "event %u has no decision row", i);
+	KUNIT_ASSERT_EQ(test, rec->itree.n, 1);
+	mn_expect(test, &rec->itree.ev[0], MMU_NOTIFY_PROTECTION_PAGE, a, a + PAGE_SIZE);
+	mn_expect_write_protected(test, &rec->itree.ev[0]);
+	KUNIT_ASSERT_EQ(test, get_user(v, (int __user *)a), 0);
+	KUNIT_EXPECT_EQ(test, v, 42);
+	KUNIT_EXPECT_EQ(test, rec->itree.n, 1);	/* a read needs nothing */
+	mn_invariants(test, rec);
 }
 
 static struct kunit_case mmu_notifier_event_cases[] = {
@@ -621,8 +636,7 @@ static struct kunit_case mmu_notifier_event_cases[] = {
 	KUNIT_CASE(mn_mm_exit_release_then_unmap),
 	KUNIT_CASE(mn_migrate_vma_owner),
 	KUNIT_CASE(mn_device_exclusive_owner),
-	KUNIT_CASE_PARAM(mn_consumer_decision, mn_decision_gen_params),
-	KUNIT_CASE(mn_consumer_decisions_complete),
+	KUNIT_CASE(mn_mkclean_protection_page),
 	{}
 };
 

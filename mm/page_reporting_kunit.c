@@ -28,6 +28,7 @@
 #define NR_BLOCKS	8
 #define BLOCK_ORDER	MAX_PAGE_ORDER
 #define MAX_KICKS	100
+#define MAX_SPLIT_TRIES	256
 
 struct pr_fake {
 	struct page_reporting_dev_info pr;
@@ -401,6 +402,61 @@ static void reallocation_clears_flag(struct kunit *test)
 }
 
 /*
+ * An allocation that splits a reported block takes only what it needs: the
+ * buddies that go back to the free lists stay reported (the host has no
+ * memory behind them either). Blocks of BLOCK_ORDER - 2 are allocated from
+ * a zone whose free blocks of the two orders above are all reported. A
+ * free buddy of that order next to an allocated block can only come from
+ * such a split: two free buddies within a pageblock would have merged.
+ */
+static void split_keeps_the_rest_reported(struct kunit *test)
+{
+	const unsigned int order = BLOCK_ORDER - 2;
+	struct pr_fake *f = pr_fake_get(test);
+	struct page *pages[NR_BLOCKS], **small;
+	unsigned long pfns[NR_BLOCKS];
+	int n, i, split = 0, flagged = 0;
+	struct zone *zone;
+
+	small = kunit_kcalloc(test, MAX_SPLIT_TRIES, sizeof(*small), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, small);
+	n = alloc_blocks(test, pages, NR_BLOCKS);
+	free_blocks(pages, pfns, n);
+	KUNIT_ASSERT_GT(test, kick_until_covered(f, pfns, n), 0);
+	zone = page_zone(pfn_to_page(pfns[0]));
+	for (i = 0; i < MAX_KICKS && (unreported_blocks(zone, BLOCK_ORDER) ||
+				      unreported_blocks(zone, BLOCK_ORDER - 1)); i++)
+		pr_fake_kick(f);
+
+	/*
+	 * The free blocks of the order go first, and their buddies are not
+	 * free; the first allocation that finds its buddy free split a block.
+	 */
+	for (n = 0; n < MAX_SPLIT_TRIES && !split; n++) {
+		struct page *buddy;
+
+		small[n] = alloc_pages(GFP_KERNEL | __GFP_NOWARN, order);
+		if (!small[n])
+			break;
+		buddy = pfn_to_page(page_to_pfn(small[n]) ^ (1UL << order));
+		spin_lock_irq(&zone->lock);
+		if (page_zone(small[n]) == zone && PageBuddy(buddy) &&
+		    page_private(buddy) == order) {
+			split++;
+			flagged += PageReported(buddy);
+		}
+		spin_unlock_irq(&zone->lock);
+	}
+	for (i = 0; i < n && small[i]; i++)
+		__free_pages(small[i], order);
+	if (!split)
+		kunit_skip(test, "%d allocations of order %u split no block", n, order);
+	KUNIT_EXPECT_GT_MSG(test, flagged, 0,
+			    "a block split from a reported zone left its buddy unreported");
+	expect_fake_clean(test, f);
+}
+
+/*
  * A failed report() leaves its blocks unflagged, stops the pass, and leaves
  * reporting able to run again: a later free is reported without a kick.
  */
@@ -617,6 +673,7 @@ static struct kunit_case page_reporting_cases[] = {
 	KUNIT_CASE(first_pass_reports_free_blocks),
 	KUNIT_CASE(freed_blocks_reported_and_flagged),
 	KUNIT_CASE(reallocation_clears_flag),
+	KUNIT_CASE(split_keeps_the_rest_reported),
 	KUNIT_CASE_SLOW(failed_report_leaves_blocks_unflagged),
 	KUNIT_CASE_SLOW(unregister_quiesces),
 	KUNIT_CASE(reregister_resumes),

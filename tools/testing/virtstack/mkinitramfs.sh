@@ -40,6 +40,19 @@ for c in "$VS_TOP"/tools/testing/selftests/virtstack/*.c; do
 		die "guest test $c does not build"
 done
 
+# Upstream's own selftests that run in a boot of their own (run.sh), built
+# from the tree under test: guest/upstream/NAME starts bin/NAME.
+mkdir -p "$root/virtstack/upstream/bin"
+cp "$VS_HARNESS"/guest/upstream/* "$root/virtstack/upstream/" 2>/dev/null || true
+chmod +x "$root"/virtstack/upstream/* 2>/dev/null || true
+if [ -f "$src/tools/testing/selftests/mm/hmm-tests.c" ]; then
+	gcc -static -O2 -D_GNU_SOURCE -I"$src" -I"$src/tools/testing/selftests" \
+		-I"$src/tools/include/uapi" \
+		-o "$root/virtstack/upstream/bin/hmm-tests" \
+		"$src/tools/testing/selftests/mm/hmm-tests.c" -lpthread ||
+		die "upstream's hmm-tests does not build from $src"
+fi
+
 # Guest lanes: scripts that start the real components some tests need, and
 # the helper programs they start.
 mkdir -p "$root/virtstack/lanes" "$root/virtstack/bin"

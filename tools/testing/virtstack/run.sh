@@ -9,7 +9,8 @@
 #   guest   prepare the tree, build, sparse/W=1 on what the stack touches
 #           (with 'static'), initramfs, boot the guest, read the verdict;
 #           then the poison matrix: page_reporting_poison alone in three
-#           more boots, with poisoned or zeroed free pages
+#           more boots, with poisoned or zeroed free pages; then upstream's
+#           hmm-tests alone in one more boot (guest/upstream/)
 #   kunit-arm64  kunit.py run --arch=arm64 with the arm64 kunitconfig
 #   arm64   cross-build for arm64, boot it at EL2 under qemu-system-aarch64
 #           twice (KVM in VHE, then nVHE mode), run the KVM selftests of
@@ -39,7 +40,7 @@ total=1							# prepare
 has static && total=$((total + 2))			# checkpatch, coccinelle
 has static && has guest && total=$((total + 1))		# sparse, after the build
 has kunit && total=$((total + 1))
-has guest && total=$((total + 5))			# build, initramfs, boot, verdict, matrix
+has guest && total=$((total + 6))			# build, initramfs, boot, verdict, matrix, upstream
 has kunit-arm64 && total=$((total + 1))
 has arm64 && total=$((total + 3))			# build, VHE boot, nVHE boot
 has mutate && total=$((total + 1))
@@ -71,6 +72,23 @@ matrix()
 				row "45-poison-$1" "poison matrix, $1: verdict" 0 1 0
 		else
 			row "45-poison-$1" "poison matrix, $1: boot" 0 1 0
+		fi
+	done
+}
+
+# Upstream's own selftests, each alone in a boot (guest/upstream/).
+upstream()
+{
+	for t in hmm-tests; do
+		info "upstream's $t, in a boot of its own"
+		if VS_RUN=$TREE/run-$t GUEST_TIMEOUT=900 \
+			GUEST_CMDLINE="${GUEST_CMDLINE:-} virtstack.only=$t" \
+			"$VS_HARNESS/boot.sh" "$TREE" test > /dev/null; then
+			VS_RUN=$TREE/run-$t VS_LABEL="upstream $t: " \
+				"$VS_HARNESS/verdict.sh" "$TREE" "$results/46-upstream-$t.tsv" ||
+				row "46-upstream-$t" "upstream $t: verdict" 0 1 0
+		else
+			row "46-upstream-$t" "upstream $t: boot" 0 1 0
 		fi
 	done
 }
@@ -127,6 +145,8 @@ if has guest && prepare; then
 			info "full guest log: $TREE/run/console.log"
 			next "free page reporting with poisoned or zeroed free pages (3 boots)"
 			matrix
+			next "upstream's own selftests, each in a boot of its own (hmm-tests)"
+			upstream
 		else
 			row 35-initramfs "initramfs" 0 1 0
 		fi

@@ -29,20 +29,18 @@
 #define EVENT		TRACING "events/kvm/kvm_guest_memory_reclaimed/"
 #define SLOT_SIZE	(2UL << 20)
 
-/* enum mmu_notifier_event (include/linux/mmu_notifier.h) */
-enum { UNMAP, CLEAR, PROTECTION_VMA, PROTECTION_PAGE, SOFT_DIRTY };
-
 /*
- * KVM's decisions for @event (the trace is filtered to this process), and
- * how many of them said "kept".
+ * KVM's decisions for @event, an mmu_notifier event as the tracepoint names
+ * it (the trace is filtered to this process), and how many of them said
+ * "kept".
  */
-static int decisions(int event, int *kept)
+static int decisions(const char *event, int *kept)
 {
-	char pat[32];
+	char pat[48];
 
-	snprintf(pat, sizeof(pat), "event %d: kept", event);
+	snprintf(pat, sizeof(pat), "event %s: kept", event);
 	*kept = trace_count("kvm_guest_memory_reclaimed:", pat);
-	snprintf(pat, sizeof(pat), "event %d: ", event);
+	snprintf(pat, sizeof(pat), "event %s: ", event);
 	return trace_count("kvm_guest_memory_reclaimed:", pat);
 }
 
@@ -105,7 +103,7 @@ TEST_F(vm, mprotect_is_not_reclaim)
 
 	ASSERT_EQ(mprotect(self->mem, SLOT_SIZE, PROT_READ), 0);
 	ASSERT_EQ(mprotect(self->mem, SLOT_SIZE, PROT_READ | PROT_WRITE), 0);
-	n = decisions(PROTECTION_VMA, &kept);
+	n = decisions("PROTECTION_VMA", &kept);
 	EXPECT_GE(n, 1) TH_LOG("no decision for mprotect() over a memslot");
 	EXPECT_EQ(kept, n) TH_LOG("%d of %d mprotect() invalidations reported as reclaim",
 				  n - kept, n);
@@ -118,7 +116,7 @@ TEST_F(vm, soft_dirty_is_not_reclaim)
 
 	ASSERT_EQ(write_str("/proc/self/clear_refs", "4"), 0)
 		TH_LOG("clear_refs 4: %s (CONFIG_MEM_SOFT_DIRTY?)", strerror(errno));
-	n = decisions(SOFT_DIRTY, &kept);
+	n = decisions("SOFT_DIRTY", &kept);
 	EXPECT_EQ(n, 1) TH_LOG("one SOFT_DIRTY over the whole mm, seen %d", n);
 	EXPECT_EQ(kept, n);
 	/* The memory is the guest's still, unchanged. */
@@ -131,7 +129,7 @@ TEST_F(vm, dontneed_is_reclaim)
 	int n, kept;
 
 	ASSERT_EQ(madvise(self->mem, SLOT_SIZE / 2, MADV_DONTNEED), 0);
-	n = decisions(CLEAR, &kept);
+	n = decisions("CLEAR", &kept);
 	EXPECT_GE(n, 1) TH_LOG("no decision for MADV_DONTNEED over a memslot");
 	EXPECT_EQ(kept, 0) TH_LOG("freed guest memory not reported as reclaimed");
 	EXPECT_EQ(self->mem[0], 0);
@@ -143,7 +141,7 @@ TEST_F(vm, munmap_is_reclaim)
 	int n, kept;
 
 	ASSERT_EQ(munmap(self->mem + SLOT_SIZE / 2, SLOT_SIZE / 2), 0);
-	n = decisions(UNMAP, &kept);
+	n = decisions("UNMAP", &kept);
 	EXPECT_GE(n, 1) TH_LOG("no decision for munmap() of a memslot");
 	EXPECT_EQ(kept, 0);
 	ASSERT_EQ(munmap(self->mem, SLOT_SIZE / 2), 0);

@@ -336,6 +336,149 @@ TEST_F(mirror, mremap_hugetlb_unmap)
 	hugepages(0);
 }
 
+#define PUD		(HPAGE << 9)	/* 1 GiB */
+
+/*
+ * A MAP_SHARED hugetlb mapping of 2 GiB (MAP_NORESERVE: no page is
+ * reserved), which spans at least one whole PUD-aligned GiB: there, page
+ * tables can be shared with other processes. Returns the mapping in *map
+ * and the first PUD-aligned address in it, with its first huge page
+ * touched.
+ */
+static char *shared_huge(char **map)
+{
+	char *p = mmap(NULL, 2 * PUD, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS | MAP_HUGETLB | MAP_NORESERVE,
+		       -1, 0);
+	char *a;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	*map = p;
+	a = (char *)(((unsigned long)p + PUD - 1) & ~(PUD - 1));
+	memset(a, 0x5a, HPAGE);
+	return a;
+}
+
+/*
+ * mremap() of 2 MiB out of a shared hugetlb mapping that spans a whole PUD.
+ * move_hugetlb_page_tables() widens its invalidation to the PUD, since
+ * page tables there might be shared, whether or not they are: the
+ * addresses around the moved range keep their pages. So UNMAP covers
+ * exactly the moved range; the widened part may only be CLEAR. (mremap()
+ * then unmaps the old range, a second UNMAP of exactly it.)
+ */
+TEST_F(mirror, mremap_shared_hugetlb_unmaps_only_what_moves)
+{
+	char *map, *a, *r, *b;
+	int n, i, unmaps = 0;
+
+	ASSERT_EQ(hugepages(4), 0) TH_LOG("cannot reserve 4 huge pages");
+	a = shared_huge(&map);
+	ASSERT_NE(a, NULL) TH_LOG("mmap of 2 GiB of shared hugetlb: %s", strerror(errno));
+	r = mmap(NULL, 2 * HPAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(r, MAP_FAILED);
+	b = (char *)(((unsigned long)r + HPAGE - 1) & ~(HPAGE - 1));
+	COLLECT(a, PUD);
+	ASSERT_EQ(mremap(a, HPAGE, HPAGE, MREMAP_MAYMOVE | MREMAP_FIXED, b), b)
+		TH_LOG("mremap: %s", strerror(errno));
+	n = COLLECT(a, PUD);
+	for (i = 0; i < n; i++) {
+		if (self->sel[i].event == CLEAR)
+			continue;
+		EXPECT_STREQ(name(self->sel[i].event), "UNMAP") dump(_metadata, &self->log);
+		if (self->sel[i].event != UNMAP)
+			continue;
+		unmaps++;
+		EXPECT_EQ(self->sel[i].start, (unsigned long)a) dump(_metadata, &self->log);
+		EXPECT_EQ(self->sel[i].end, (unsigned long)a + HPAGE)
+			TH_LOG("UNMAP over [%#llx, %#llx) for a move of [%p, %p)",
+			       (unsigned long long)self->sel[i].start,
+			       (unsigned long long)self->sel[i].end, a, a + HPAGE);
+	}
+	/* The move's own UNMAP, then munmap()'s (6.12 sent CLEAR for the move) */
+	EXPECT_EQ(unmaps, 2) dump(_metadata, &self->log);
+	EXPECT_EQ(b[HPAGE - 1], 0x5a);
+	munmap(b, HPAGE);
+	munmap(r, 2 * HPAGE);
+	munmap(map, 2 * PUD);
+	hugepages(0);
+}
+
+/* Whether the page at @a is present in this process's page table. */
+static int present(const void *a, long psz)
+{
+	uint64_t e;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = pread(fd, &e, sizeof(e), (uintptr_t)a / psz * sizeof(e));
+	close(fd);
+	if (n != sizeof(e))
+		return -1;
+	return !!(e & (1ULL << 63));
+}
+
+/*
+ * mprotect() of hugetlb memory whose page table another process shares
+ * unshares it (huge_pmd_unshare()): this mm's entries for the whole PUD go,
+ * under the PROTECTION_VMA event alone, which covers them. The rule that
+ * mmu_notifier_range_keeps_pages() documents: no page is freed (the child
+ * and the file hold them) and the same data faults back in.
+ */
+TEST_F(mirror, mprotect_unsharing_hugetlb_page_table_sends_only_protection_vma)
+{
+	char *map, *a, *m, go;
+	int to_child[2], from_child[2], n, i, status;
+	pid_t pid;
+
+	ASSERT_EQ(hugepages(4), 0) TH_LOG("cannot reserve 4 huge pages");
+	a = shared_huge(&map);
+	ASSERT_NE(a, NULL) TH_LOG("mmap of 2 GiB of shared hugetlb: %s", strerror(errno));
+	/* A VMA of exactly the PUD, so that mprotect() splits nothing */
+	m = mmap(a, PUD, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS | MAP_HUGETLB | MAP_NORESERVE | MAP_FIXED, -1, 0);
+	ASSERT_EQ(m, a) TH_LOG("mmap at the PUD: %s", strerror(errno));
+	memset(a, 0x5a, HPAGE);
+	ASSERT_EQ(pipe(to_child), 0);
+	ASSERT_EQ(pipe(from_child), 0);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		/* Fault in the same page: huge_pmd_share() shares our table */
+		go = a[0];
+		if (write(from_child[1], &go, 1) != 1 || read(to_child[0], &go, 1) != 1)
+			_exit(2);
+		_exit(a[HPAGE - 1] == 0x5a ? 0 : 1);
+	}
+	ASSERT_EQ(read(from_child[0], &go, 1), 1);
+	ASSERT_EQ(present(a, self->psz), 1);
+	COLLECT(a, PUD);
+	ASSERT_EQ(mprotect(a, PUD, PROT_READ), 0);
+	n = COLLECT(a, PUD);
+	EXPECT_EQ(present(a, self->psz), 0)
+		TH_LOG("the page table was not shared, or mprotect() did not unshare it");
+	EXPECT_EQ(n, 1) dump(_metadata, &self->log);
+	for (i = 0; i < n; i++) {
+		EXPECT_STREQ(name(self->sel[i].event), "PROTECTION_VMA")
+			dump(_metadata, &self->log);
+		EXPECT_LE(self->sel[i].start, (unsigned long)a);
+		EXPECT_GE(self->sel[i].end, (unsigned long)a + PUD);
+	}
+	EXPECT_EQ(a[HPAGE - 1], 0x5a);	/* the same page faults back in */
+	ASSERT_EQ(write(to_child[1], &go, 1), 1);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	close(to_child[0]);
+	close(to_child[1]);
+	close(from_child[0]);
+	close(from_child[1]);
+	munmap(map, 2 * PUD);
+	hugepages(0);
+}
+
 /* fork() write-protects the parent's COW mappings: PROTECTION_PAGE. */
 static int fork_and_wait(void)
 {
@@ -395,6 +538,61 @@ TEST_F(mirror, fork_dontfork_nothing)
 	n = COLLECT(a, len);
 	EXPECT_EQ(n, 0) dump(_metadata, &self->log);
 	anon_free(a, self->psz, NPAGES);
+}
+
+/*
+ * NUMA balancing's scan makes a task's memory inaccessible to catch its
+ * next access: PROTECTION_VMA with MMU_NOTIFIER_RANGE_NUMA_HINT, which
+ * tells a mirror that nothing changed for it. One node is enough for the
+ * scan once kernel.numa_balancing is forced on (scan delay 0 where
+ * sched's debugfs has it); the test keeps touching its buffer until the
+ * scan comes by.
+ */
+#define NUMA_PAGES	64
+#define NUMA_DEBUGFS	"/sys/kernel/debug/sched/numa_balancing/"
+
+TEST_F_TIMEOUT(mirror, numa_hinting_protection_vma_numa_hint, 120)
+{
+	long len = NUMA_PAGES * self->psz, saved, delay;
+	char *a = anon(self->psz, NUMA_PAGES);
+	int i, n, hint = 0, other = 0;
+	struct timespec t0, t;
+	char v[24];
+
+	ASSERT_NE(a, NULL);
+	saved = read_long("/proc/sys/kernel/numa_balancing");
+	if (saved < 0)
+		SKIP(return, "no kernel.numa_balancing (CONFIG_NUMA_BALANCING is off)");
+	/* Without CONFIG_SCHED_DEBUG, the default 1 s delay */
+	delay = read_long(NUMA_DEBUGFS "scan_delay_ms");
+	if (delay >= 0)
+		ASSERT_EQ(write_str(NUMA_DEBUGFS "scan_delay_ms", "0"), 0);
+	ASSERT_EQ(write_str("/proc/sys/kernel/numa_balancing", "1"), 0);
+	COLLECT(a, len);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		for (i = 0; i < NUMA_PAGES; i++)
+			a[i * self->psz]++;
+		n = COLLECT(a, len);
+		for (i = 0; i < n; i++) {
+			if (self->sel[i].event == PROTECTION_VMA &&
+			    (self->sel[i].flags & RANGE_NUMA_HINT))
+				hint++;
+			else
+				other++;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while (!hint && t.tv_sec - t0.tv_sec < 60);
+	snprintf(v, sizeof(v), "%ld", saved);	/* 0 to 3: the mode */
+	write_str("/proc/sys/kernel/numa_balancing", v);
+	if (delay >= 0) {
+		snprintf(v, sizeof(v), "%ld", delay);
+		write_str(NUMA_DEBUGFS "scan_delay_ms", v);
+	}
+	EXPECT_GE(hint, 1) TH_LOG("no PROTECTION_VMA with NUMA_HINT over the buffer in 60 s");
+	/* Hinting faults restore access in place: nothing else is sent */
+	EXPECT_EQ(other, 0) dump(_metadata, &self->log);
+	anon_free(a, self->psz, NUMA_PAGES);
 }
 
 /* clear_refs soft-dirty: SOFT_DIRTY over the whole address space. */

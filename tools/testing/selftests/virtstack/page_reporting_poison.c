@@ -34,9 +34,11 @@
 #define STATUS		"/sys/kernel/debug/page_reporting/status"
 #define F_PAGE_POISON	4	/* VIRTIO_BALLOON_F_PAGE_POISON */
 #define VIRTIO_ID_BALLOON 5
-/* The notes of virtio_balloon (patch 3003), as the kernel logs them. */
-#define NOTE_POISON	"virtio_balloon: freed pages are poisoned"
-#define NOTE_NO_POISON	"virtio_balloon: free page reporting off"
+/* The notes of virtio_balloon (patch 3004), whole, as the kernel logs them. */
+#define NOTE_POISON	"virtio_balloon: freed pages are poisoned: only a host that " \
+			"restores the poison value reclaims reported pages"
+#define NOTE_NO_POISON	"virtio_balloon: free page reporting off: the device does not " \
+			"offer PAGE_POISON, which poisoned or zeroed free pages need"
 
 /*
  * How many kernel log records since boot hold @text. The test probes the
@@ -204,19 +206,19 @@ TEST_F_TIMEOUT(poison, host_and_guest_agree, 240)
 			TH_LOG("free pages are not poisoned, yet only %ld kB came back", back);
 	} else if (features[F_PAGE_POISON] == '1') {
 		EXPECT_NE(strstr(status, "device: registered"), NULL);
-		EXPECT_NE(strstr(status, "freed pages are poisoned"), NULL)
+		EXPECT_NE(strstr(status, NOTE_POISON), NULL)
 			TH_LOG("the host reclaims nothing and the guest does not say so");
 		EXPECT_EQ(kmsg_count(NOTE_POISON), 1)
-			TH_LOG("the warning must be logged once, at the first probe");
+			TH_LOG("the note must be logged once, whole, at the first probe");
 		back = freed_back_kb(10);
 		EXPECT_LT(back, FREE_MIB * 1024 / 10)
 			TH_LOG("%ld kB came back: the note is wrong", back);
 	} else {
 		EXPECT_NE(strstr(status, "device: none"), NULL);
-		EXPECT_NE(strstr(status, "free page reporting off"), NULL)
+		EXPECT_NE(strstr(status, NOTE_NO_POISON), NULL)
 			TH_LOG("the host asked for reports, gets none; the guest is silent");
 		EXPECT_EQ(kmsg_count(NOTE_NO_POISON), 1)
-			TH_LOG("the warning must be logged once, at the first probe");
+			TH_LOG("the note must be logged once, whole, at the first probe");
 	}
 }
 
