@@ -117,6 +117,8 @@ if has static && [ "$prepared" = ok ]; then
 	next "coccinelle: no FOLL_GET page references left in the converted paths"
 	"$VS_HARNESS/static.sh" coccinelle "$results/11-coccinelle.tsv" ||
 		row 11-coccinelle "coccinelle: could not run" 0 1 0
+	"$VS_HARNESS/static.sh" kconfig "$results/12-kconfig.tsv" ||
+		row 12-kconfig "kconfig: could not run" 0 1 0
 fi
 
 if has kunit && prepare; then

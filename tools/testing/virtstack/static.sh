@@ -13,6 +13,9 @@
 #                                another #includes, through that file
 # static.sh coccinelle OUT       scripts/coccinelle/api/get_pages_put_page.cocci
 #                                on the paths the stack converted to FOLL_PIN
+# static.sh kconfig OUT          olddefconfig of small configurations (EXPERT,
+#                                no VM_EVENT_COUNTERS, no MEMCG): options of the
+#                                stack that cannot build there are not offered
 # One result row per file in OUT.
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -159,6 +162,32 @@ coccinelle)
 			row "coccinelle: $t" 1 0 0
 		fi
 	done
+	;;
+kconfig)
+	# Configurations a distribution or a small system may use, where an
+	# option of the stack must not be offered: each row is a fragment and
+	# the option that must end up unset after olddefconfig.
+	obj=$(mktemp -d)
+	trap 'rm -rf "$obj"' EXIT
+	printf '%s\n' CONFIG_EXPERT=y '# CONFIG_VM_EVENT_COUNTERS is not set' \
+		'# CONFIG_MEMCG is not set' CONFIG_KUNIT=y CONFIG_VIRTSTACK=y \
+		CONFIG_VIRTSTACK_KUNIT_TESTS=y CONFIG_PCI=y CONFIG_VIRTIO_MENU=y \
+		CONFIG_VIRTIO_PCI=y CONFIG_VIRTIO_BALLOON=y CONFIG_PAGE_REPORTING=y \
+		CONFIG_PAGE_REPORTING_KUNIT_TEST=y > "$obj/frag"
+	if (cd "$ksrc" && make -s O="$obj/o" ARCH=x86_64 allnoconfig &&
+	    scripts/kconfig/merge_config.sh -m -O "$obj/o" "$obj/o/.config" "$obj/frag" &&
+	    make -s O="$obj/o" ARCH=x86_64 olddefconfig) > "$obj/log" 2>&1; then
+		if grep -q '^CONFIG_PAGE_REPORTING_KUNIT_TEST=' "$obj/o/.config"; then
+			echo "  PAGE_REPORTING_KUNIT_TEST is offered without VM_EVENT_COUNTERS and MEMCG:"
+			echo "  the suite then fails to build (vm_event_name() is not declared)"
+			row "kconfig: page_reporting KUnit needs the event counters" 0 1 0
+		else
+			row "kconfig: page_reporting KUnit needs the event counters" 1 0 0
+		fi
+	else
+		tail -n 20 "$obj/log" | sed 's/^/  /'
+		row "kconfig: EXPERT, no VM_EVENT_COUNTERS, no MEMCG (olddefconfig failed)" 0 1 0
+	fi
 	;;
 *)
 	die "static.sh: unknown check '$what'"
