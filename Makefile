@@ -25,8 +25,17 @@ H    := tools/testing/virtstack
 export VS_TOP := $(CURDIR)
 export BUILD KSRC EXTRA JOBS GUEST_TIMEOUT MODE MUTATION SIGNOFF
 
-.PHONY: all test check kunit run vm bench mutate prepare build initramfs apply \
+.DEFAULT_GOAL := all
+
+.PHONY: setup all test check kunit run vm bench mutate prepare build initramfs apply \
 	series check-bisect clean help
+
+# Every target that builds or boots first installs what the host lacks
+# (tools/testing/virtstack/packages; as root, or it names the sudo command).
+setup:
+	@$(H)/setup.sh
+
+all test check kunit run vm bench mutate prepare apply series check-bisect: setup
 
 ifeq ($(ARCH),arm64)
 LANES := kunit-arm64 arm64

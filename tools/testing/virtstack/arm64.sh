@@ -146,7 +146,7 @@ boot()
 			-serial "file:$run/console.log" \
 			-device virtio-serial-device -chardev stdio,id=res \
 			-device virtconsole,chardev=res \
-			-append "console=ttyAMA0 panic=-1 rdinit=/init $extra ${GUEST_CMDLINE:-}" \
+			-append "console=ttyAMA0 panic=-1 oops=panic softlockup_panic=1 hung_task_panic=1 rdinit=/init $extra ${GUEST_CMDLINE:-}" \
 			< /dev/null 2>&1 || rc=$?
 		echo "$rc" > "$run/rc"
 	} | tr -d '\r' | tee "$run/results.log" | sed -n 's/^@@VS progress /  guest: /p'

@@ -40,7 +40,10 @@ set -- -machine pc -cpu max -smp 2 -nic none -vga none -m "${GUEST_MEM:-2048}" -
 # VS_QEMU_ARGS: more qemu options (make bench ICOUNT=1: -icount).
 set -- "$@" ${VS_QEMU_ARGS:-}
 # numa=fake=2: two nodes, for move_pages() in mmu_notifier_events.
-cmdline="console=ttyS0 panic=-1 numa=fake=2 ${GUEST_CMDLINE:-}"
+# An oops, a soft lockup or a task hung for 120 s panics the guest, and
+# panic=-1 with -no-reboot ends qemu at once: the run stops with the log
+# instead of sitting silent until GUEST_TIMEOUT.
+cmdline="console=ttyS0 panic=-1 oops=panic softlockup_panic=1 hung_task_panic=1 numa=fake=2 ${GUEST_CMDLINE:-}"
 
 if [ "$mode" = shell ]; then
 	info "qemu-system-x86_64 $*"

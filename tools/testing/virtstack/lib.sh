@@ -32,7 +32,7 @@ step()
 need()
 {
 	command -v "$1" >/dev/null 2>&1 ||
-		die "'$1' not found on the host: install it with 'apt-get install $2' (or run .ci/run, which installs everything)"
+		die "'$1' not found on the host: install it with 'apt-get install $2' (make installs the packages of tools/testing/virtstack/packages when run as root)"
 }
 
 # kversion DIR: prints VERSION.PATCHLEVEL.SUBLEVEL of the kernel tree in DIR
