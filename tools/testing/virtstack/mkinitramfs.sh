@@ -31,14 +31,17 @@ cp "$VS_HARNESS/guest/init" "$root/init"
 chmod +x "$root/init"
 cp -a "$dir/modules/lib/modules" "$root/lib/"
 
-# Guest test programs: kselftest harness, static.
-for c in "$VS_TOP"/tools/testing/selftests/virtstack/*.c; do
-	[ -f "$c" ] || continue
-	t=$(basename "$c" .c)
-	gcc -static -O2 -Wall -Werror -D_GNU_SOURCE -I"$src/tools/testing/selftests" \
-		-o "$root/virtstack/tests/$t" "$c" ||
-		die "guest test $c does not build"
-done
+# Guest test programs: built by their kselftest Makefile in the tree
+# (tools/testing/selftests/virtstack, the same recipe as 'make -C
+# tools/testing/selftests TARGETS=virtstack'), static, against the tree's
+# exported uapi headers (build.sh installs them).
+obj=${VS_OBJ:-$dir/obj}
+make -C "$src/tools/testing/selftests/virtstack" OUTPUT="$root/virtstack/tests" \
+	USERCFLAGS=-Werror USERLDFLAGS=-static KHDR_INCLUDES="-isystem $obj/usr/include" \
+	> "$dir/kselftest.log" 2>&1 || {
+	tail -n 30 "$dir/kselftest.log" >&2
+	die "the guest tests (tools/testing/selftests/virtstack) do not build; log: $dir/kselftest.log"
+}
 
 # Upstream's own selftests that run in a boot of their own (run.sh), built
 # from the tree under test: guest/upstream/NAME starts bin/NAME.
@@ -69,7 +72,6 @@ done
 # built in the tree against its own uapi headers (build.sh installs them).
 # A tree without the stack's tools/virtio patches does not build them: its
 # vhost tests skip.
-obj=${VS_OBJ:-$dir/obj}
 # C_INCLUDE_PATH: after tools/virtio's stub headers, before the host's.
 if C_INCLUDE_PATH="$obj/usr/include" LDFLAGS=-static \
 	make -C "$src/tools/virtio" virtio_test vhost_net_test > "$dir/tools-virtio.log" 2>&1; then

@@ -142,7 +142,13 @@ patches that follow wire them into Kconfig and Kbuild."
 	done
 	info "applied $total patches and $(vs_overlay | wc -l) new files to Linux $(kversion "$src")"
 else
-	info "baseline: Linux $(kversion "$src") without the stack"
+	# The guest tests only (they build against an unpatched tree and skip
+	# what needs the stack), so that the baseline runs the same programs.
+	mkdir -p "$src/tools/testing/selftests/virtstack"
+	cp "$VS_TOP"/tools/testing/selftests/virtstack/* "$src/tools/testing/selftests/virtstack/"
+	git_src add -A -f
+	git_src commit -q -m "virtstack: the guest tests only (baseline)"
+	info "baseline: Linux $(kversion "$src") without the stack (its guest tests only)"
 fi
 while read -r blob mtime f; do
 	[ -f "$src/$f" ] && [ "$(git_src hash-object "$f")" = "$blob" ] &&

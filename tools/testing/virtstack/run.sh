@@ -38,7 +38,7 @@ has()
 STAGES=" $* "
 total=1							# prepare
 has static && total=$((total + 2))			# checkpatch, coccinelle
-has static && has guest && total=$((total + 1))		# sparse, after the build
+has static && has guest && total=$((total + 2))		# sparse, kselftest, after the build
 has kunit && total=$((total + 1))
 has guest && total=$((total + 6))			# build, initramfs, boot, verdict, matrix, upstream
 has kunit-arm64 && total=$((total + 1))
@@ -135,6 +135,9 @@ if has guest && prepare; then
 			next "sparse and W=1 on the files the stack adds or patches"
 			"$VS_HARNESS/static.sh" sparse "$results/31-sparse.tsv" "$TREE" ||
 				row 31-sparse "sparse: could not run" 0 1 0
+			next "the guest tests as a kselftest target, on the stack and on unpatched 6.12"
+			"$VS_HARNESS/static.sh" kselftest "$results/32-kselftest.tsv" "$TREE" ||
+				row 32-kselftest "kselftest: could not run" 0 1 0
 		fi
 		next "building the initramfs"
 		if "$VS_HARNESS/mkinitramfs.sh" "$TREE"; then

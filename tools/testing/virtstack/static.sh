@@ -13,6 +13,11 @@
 #                                another #includes, through that file
 # static.sh coccinelle OUT       scripts/coccinelle/api/get_pages_put_page.cocci
 #                                on the paths the stack converted to FOLL_PIN
+# static.sh kselftest OUT TREE   the guest tests as a kselftest target: through
+#                                the tree's selftests Makefile (TARGETS=
+#                                virtstack), and against the unpatched tree's
+#                                selftests and lib/ headers, where each must
+#                                build and then skip what needs the stack
 # static.sh kconfig OUT          olddefconfig of small configurations (EXPERT,
 #                                no VM_EVENT_COUNTERS, no MEMCG): options of the
 #                                stack that cannot build there are not offered
@@ -162,6 +167,37 @@ coccinelle)
 			row "coccinelle: $t" 1 0 0
 		fi
 	done
+	;;
+kselftest)
+	tree=${3:?static.sh kselftest needs TREE}
+	obj=$tree/obj
+	[ -d "$obj/usr/include" ] || die "no exported headers in $obj/usr/include: build the tree first"
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	if make -C "$tree/src/tools/testing/selftests" TARGETS=virtstack O="$tmp/o" \
+		USERCFLAGS=-Werror KHDR_INCLUDES="-isystem $obj/usr/include" \
+		> "$tmp/log" 2>&1 && [ -x "$tmp/o/kselftest/virtstack/mmu_notifier_events" ]; then
+		row "kselftest: make -C tools/testing/selftests TARGETS=virtstack" 1 0 0
+	else
+		tail -n 20 "$tmp/log" | sed 's/^/  /'
+		row "kselftest: make -C tools/testing/selftests TARGETS=virtstack" 0 1 0
+	fi
+	# The unpatched tree: its selftests and lib/test_hmm_uapi.h, with the
+	# stack's tests dropped in (what 'make BASELINE=1' builds). The stack
+	# changes no header under include/uapi, so the exported ones serve.
+	mkdir -p "$tmp/base"
+	git -C "$tree/src" archive pristine tools/testing/selftests/lib.mk \
+		tools/testing/selftests/kselftest.h tools/testing/selftests/kselftest_harness.h \
+		lib/test_hmm_uapi.h | tar -C "$tmp/base" -xf -
+	cp -r "$VS_TOP/tools/testing/selftests/virtstack" "$tmp/base/tools/testing/selftests/"
+	if make -C "$tmp/base/tools/testing/selftests/virtstack" OUTPUT="$tmp/base/out" \
+		USERCFLAGS=-Werror KHDR_INCLUDES="-isystem $obj/usr/include" \
+		> "$tmp/log" 2>&1; then
+		row "kselftest: the tests build against unpatched 6.12" 1 0 0
+	else
+		tail -n 20 "$tmp/log" | sed 's/^/  /'
+		row "kselftest: the tests build against unpatched 6.12" 0 1 0
+	fi
 	;;
 kconfig)
 	# Configurations a distribution or a small system may use, where an
