@@ -2,10 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # kunit.sh SRC OUT [arm64]: runs the kernel's own tools/testing/kunit/kunit.py
-# on the prepared tree SRC with the stack's kunitconfig (x86_64 under qemu, so
-# that GUP-fast and THP exist) and writes one result row per suite to OUT.
-# With arm64: virtstack-arm64.kunitconfig, cross-built, under
-# qemu-system-aarch64 (the built-in vgic-its suite).
+# on the prepared tree SRC with the .kunitconfig of each directory that
+# holds a suite (mm, net/9p, drivers/vhost, fs/nfs, fs/ceph: what
+# 'kunit.py run --kunitconfig=mm' uses in an applied tree) merged with the
+# stack-wide virtstack.kunitconfig, x86_64 under qemu (so that GUP-fast and
+# THP exist), and writes one result row per suite to OUT. With arm64:
+# arch/arm64/kvm/vgic/.kunitconfig and virtstack-arm64.kunitconfig,
+# cross-built, under qemu-system-aarch64 (the built-in vgic-its suite).
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -21,9 +24,11 @@ hostcc=gcc
 case "$arch" in
 x86_64)
 	name=kunit label=kunit.py config=virtstack.kunitconfig
+	dirs="mm net/9p drivers/vhost fs/nfs fs/ceph"
 	need qemu-system-x86_64 qemu-system-x86 ;;
 arm64)
 	name=kunit-arm64 label="kunit.py arm64" config=virtstack-arm64.kunitconfig
+	dirs=arch/arm64/kvm/vgic
 	need qemu-system-aarch64 qemu-system-arm
 	need aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
 	cc=aarch64-linux-gnu-gcc
@@ -31,6 +36,10 @@ arm64)
 *) die "kunit.sh: no kunitconfig for arch '$arch' (x86_64, arm64)" ;;
 esac
 [ "$arch" = arm64 ] || set --
+for d in $dirs; do
+	[ -f "$src/$d/.kunitconfig" ] || die "$src/$d/.kunitconfig missing: prepare the stack tree again (make prepare)"
+	set -- "$@" --kunitconfig="$src/$d"
+done
 command -v ccache >/dev/null 2>&1 && cc="ccache $cc" hostcc="ccache gcc" &&
 	export CCACHE_BASEDIR="$BUILD"
 log=$BUILD/$name.log
