@@ -185,7 +185,7 @@ kselftest)
 	# The unpatched tree: its selftests and lib/test_hmm_uapi.h, with the
 	# stack's tests dropped in (what 'make BASELINE=1' builds). The stack
 	# changes no header under include/uapi, so the exported ones serve.
-	mkdir -p "$tmp/base"
+	mkdir -p "$tmp/base/out"
 	git -C "$tree/src" archive pristine tools/testing/selftests/lib.mk \
 		tools/testing/selftests/kselftest.h tools/testing/selftests/kselftest_harness.h \
 		lib/test_hmm_uapi.h | tar -C "$tmp/base" -xf -

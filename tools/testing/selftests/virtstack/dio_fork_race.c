@@ -18,6 +18,7 @@
  * lose data there. 9p direct I/O goes through netfs, and FUSE's (bindfs
  * with -o direct_io) through fuse_get_user_pages(), which pin already.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -30,7 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kselftest_harness.h"
+#include "../kselftest_harness.h"
+#include "files.h"
 
 #define NR_PAGES	64
 #define ROUNDS		60
@@ -102,36 +104,60 @@ FIXTURE_VARIANT_ADD(fork_race, bindfs)
 	.env = "VIRTSTACK_BINDFS",
 };
 
+/* Writes the file's data; 0, or -1 with errno set. */
+static int write_data(const char *path, size_t len)
+{
+	unsigned char *data = malloc(len);
+	int fd, ret = -1;
+	size_t i;
+
+	if (!data)
+		return -1;
+	for (i = 0; i < len; i++)
+		data[i] = pattern(i);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd >= 0) {
+		ssize_t n = pwrite(fd, data, len, 0);
+
+		if (n == (ssize_t)len)
+			ret = fsync(fd);
+		else if (n >= 0)
+			errno = EIO;	/* short */
+		close(fd);
+	}
+	free(data);
+	return ret;
+}
+
 FIXTURE_SETUP(fork_race)
 {
 	const char *dir = getenv(variant->env);
-	unsigned char *data;
-	size_t len, i;
-	int fd;
+	int ret, err;
 
 	self->fd = -1;
 	self->buf = MAP_FAILED;
 	if (!dir || access(dir, W_OK))
-		SKIP(return, "%s does not name a writable directory", variant->env);
+		SKIP(return, "%s unset or not a writable directory: %s", variant->env,
+		     "no such mount (run under the virtstack guest or set it)");
 	self->page = getpagesize();
-	len = NR_PAGES * self->page / 2;
 
 	snprintf(self->path, sizeof(self->path), "%s/dio_fork_race.dat", dir);
-	fd = open(self->path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	ASSERT_GE(fd, 0) TH_LOG("create %s: %m", self->path);
-	data = malloc(len);
-	ASSERT_NE(data, NULL);
-	for (i = 0; i < len; i++)
-		data[i] = pattern(i);
-	ASSERT_EQ(pwrite(fd, data, len, 0), (ssize_t)len);
-	ASSERT_EQ(fsync(fd), 0);
-	free(data);
-	close(fd);
-
+	ret = write_data(self->path, NR_PAGES * self->page / 2);
+	err = errno;
+	if (ret)
+		unlink(self->path);
+	ASSERT_EQ(ret, 0) TH_LOG("write %s: %s", self->path, strerror(err));
 	self->fd = open(self->path, O_RDONLY | O_DIRECT);
-	ASSERT_GE(self->fd, 0) TH_LOG("open %s with O_DIRECT: %m", self->path);
+	err = errno;
+	if (self->fd < 0)
+		unlink(self->path);
+	ASSERT_GE(self->fd, 0) TH_LOG("open %s with O_DIRECT: %s", self->path, strerror(err));
 	self->buf = mmap(NULL, NR_PAGES * self->page, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (self->buf == MAP_FAILED) {
+		close(self->fd);
+		unlink(self->path);
+	}
 	ASSERT_NE(self->buf, MAP_FAILED);
 }
 
@@ -191,7 +217,8 @@ TEST_F(fork_race, parent_keeps_read_data)
 		for (i = 0; i < NR_PAGES; i++)
 			self->buf[i * self->page + half + 1] = 0xff;
 
-		ASSERT_EQ(waitpid(child, &status, 0), child);
+		ASSERT_EQ(wait_child(child, &status, 10), 0)
+			TH_LOG("the child of round %d did not exit within 10 s", round);
 		ASSERT_EQ(pthread_join(thread, NULL), 0);
 		ASSERT_EQ(r.ret, (ssize_t)(NR_PAGES * half)) TH_LOG("preadv: %m");
 		i = lost_pages(self->buf, self->page);

@@ -42,7 +42,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "kselftest_harness.h"
+#include "../kselftest_harness.h"
 #include "pins.h"
 
 #define NR_PAGES	16
@@ -53,6 +53,8 @@ FIXTURE(dio)
 	size_t len;
 	unsigned char *buf;
 	unsigned char *check;
+	char path[4096];	/* the file the test created, or "" */
+	char map_path[4096];	/* read_into_shared_map_racing_truncate's file */
 };
 
 FIXTURE_VARIANT(dio)
@@ -62,6 +64,7 @@ FIXTURE_VARIANT(dio)
 	bool server;		/* a FUSE server's buffer is pinned as well */
 };
 
+/* A scratch disk: the test overwrites its first NR_PAGES pages. */
 FIXTURE_VARIANT_ADD(dio, virtio_blk)
 {
 	.env = "VIRTSTACK_BLK",
@@ -95,13 +98,18 @@ FIXTURE_VARIANT_ADD(dio, bindfs)
 FIXTURE_SETUP(dio)
 {
 	const char *where = getenv(variant->env);
+	const char *why = pins_unavailable();
 	char path[4096];
-	struct pins p;
+	bool ok;
+	int err;
 
-	if (read_pins(&p))
-		SKIP(return, "no nr_foll_pin_* in /proc/vmstat or no stat_refresh (not root?)");
+	self->fd = -1;
+	self->buf = MAP_FAILED;
+	if (why)
+		SKIP(return, "%s", why);
 	if (!where || access(where, F_OK))
-		SKIP(return, "%s does not name an existing path", variant->env);
+		SKIP(return, "%s unset or not an existing path: %s", variant->env,
+		     "no such device or mount (run under the virtstack guest or set it)");
 	if (variant->file)
 		snprintf(path, sizeof(path), "%s/%s", where, variant->file);
 	else
@@ -110,22 +118,38 @@ FIXTURE_SETUP(dio)
 	self->len = NR_PAGES * getpagesize();
 	self->fd = open(path, O_RDWR | O_DIRECT | (variant->file ? O_CREAT : 0), 0600);
 	ASSERT_GE(self->fd, 0) TH_LOG("open %s with O_DIRECT: %m", path);
+	if (variant->file)
+		snprintf(self->path, sizeof(self->path), "%s", path);
 	self->buf = mmap(NULL, 2 * self->len, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(self->buf, MAP_FAILED);
-	self->check = self->buf + self->len;
-	/* Fault every page in: a pin of the zero page would not be counted. */
-	memset(self->buf, 0x5a, 2 * self->len);
-	if (variant->file)
-		ASSERT_EQ(pwrite(self->fd, self->buf, self->len, 0), (ssize_t)self->len);
+	ok = self->buf != MAP_FAILED;
+	if (ok) {
+		self->check = self->buf + self->len;
+		/* Fault every page in: a pin of the zero page would not be counted. */
+		memset(self->buf, 0x5a, 2 * self->len);
+		if (variant->file)
+			ok = pwrite(self->fd, self->buf, self->len, 0) == (ssize_t)self->len;
+	}
+	err = errno;
+	if (!ok) {
+		/* The harness runs no teardown after a failed setup. */
+		close(self->fd);
+		if (self->path[0])
+			unlink(self->path);
+	}
+	ASSERT_TRUE(ok) TH_LOG("map the buffers or write %s: %s", path, strerror(err));
 }
 
 FIXTURE_TEARDOWN(dio)
 {
-	if (self->buf && self->buf != MAP_FAILED)
+	if (self->buf != MAP_FAILED)
 		munmap(self->buf, 2 * self->len);
-	if (self->fd > 0)
+	if (self->fd >= 0)
 		close(self->fd);
+	if (self->path[0])
+		unlink(self->path);
+	if (self->map_path[0])
+		unlink(self->map_path);
 }
 
 static void expect_pins(struct __test_metadata *_metadata, bool server,
@@ -221,8 +245,8 @@ TEST_F(dio, read_dirties_thp)
 	flags = page_flags(thp);
 	if (flags < 0 || !(flags & (1LL << KPF_THP))) {
 		munmap(map, 2 * THP_SIZE);
-		SKIP(return, "no transparent huge page behind the buffer (flags %#llx)",
-		     (long long)flags);
+		SKIP(return, "no transparent huge page behind the buffer (flags %#llx): %s",
+		     (long long)flags, "THP disabled, or no huge page free");
 	}
 	/* MADV_FREE of a whole huge page clears the folio's dirty flag. */
 	ASSERT_EQ(madvise(thp, THP_SIZE, MADV_FREE), 0);
@@ -279,11 +303,11 @@ TEST_F(dio, read_into_shared_map_racing_truncate)
 	snprintf(path, sizeof(path), "%s/dio_pins.map", variant->file ? where : "/tmp");
 	t.fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	ASSERT_GE(t.fd, 0) TH_LOG("create %s: %m", path);
+	snprintf(self->map_path, sizeof(self->map_path), "%s", path);
 	ASSERT_EQ(ftruncate(t.fd, self->len), 0);
 	map = mmap(NULL, self->len, PROT_READ | PROT_WRITE, MAP_SHARED, t.fd, 0);
 	if (map == MAP_FAILED && (errno == ENODEV || errno == EINVAL)) {
 		close(t.fd);
-		unlink(path);
 		/*
 		 * 9p without a cache, FUSE direct_io without
 		 * FUSE_DIRECT_IO_ALLOW_MMAP (libfuse 2)
@@ -313,7 +337,6 @@ TEST_F(dio, read_into_shared_map_racing_truncate)
 	EXPECT_EQ(pins_outstanding(&before), 0) TH_LOG("pins left behind");
 	munmap(map, self->len);
 	close(t.fd);
-	unlink(path);
 }
 
 TEST_HARNESS_MAIN

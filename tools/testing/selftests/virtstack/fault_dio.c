@@ -37,7 +37,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kselftest_harness.h"
+#include "../kselftest_harness.h"
+#include "files.h"
 #include "pins.h"
 
 #define NR_PAGES	16
@@ -193,7 +194,8 @@ static ssize_t aio_pread(aio_context_t ctx, int fd, void *buf, size_t len)
 
 /*
  * A buffered read of @path in a child that SIGALRM ends after 10 s: 0 if
- * it returned, -1 if it blocked.
+ * it returned, -1 if it blocked. The child is killed, and not waited for
+ * long, if the alarm cannot end it (an uninterruptible sleep).
  */
 static int buffered_read_returns(const char *path, size_t len)
 {
@@ -207,21 +209,53 @@ static int buffered_read_returns(const char *path, size_t len)
 		alarm(10);
 		_exit(fd >= 0 && b && pread(fd, b, len, 0) >= 0 ? 0 : 1);
 	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+	if (pid < 0 || wait_child(pid, &status, 12))
 		return -1;
 	return WIFEXITED(status) ? 0 : -1;
+}
+
+/* Undoes the setup; the harness runs no teardown after a failed setup. */
+static void fault_undo(struct _test_data_fault *self)
+{
+	put("/proc/self/make-it-fail", "0");
+	faults(0);
+	if (self->buf != MAP_FAILED)
+		munmap(self->buf, 2 * self->len);
+	self->buf = MAP_FAILED;
+	if (self->fd >= 0) {
+		close(self->fd);
+		unlink(self->path);
+	}
+	self->fd = -1;
+	if (self->aio)
+		syscall(__NR_io_destroy, self->aio);
+	self->aio = 0;
+	if (self->mounted)
+		umount(LOOSE);
+	self->mounted = false;
 }
 
 FIXTURE_SETUP(fault)
 {
 	const char *dir = getenv(variant->env);
+	const char *why = pins_unavailable();
+	bool ok = false;
+	int err;
 
 	self->fd = -1;
 	self->buf = MAP_FAILED;
+	if (!virtstack_guest())
+		SKIP(return, "injects slab and page allocation failures: " GUEST_ONLY);
 	if (!dir || access(dir, W_OK))
-		SKIP(return, "%s does not name a writable directory", variant->env);
-	if (access(FI "/failslab/probability", W_OK))
-		SKIP(return, "no failslab in debugfs (CONFIG_FAILSLAB?)");
+		SKIP(return, "%s unset or not a writable directory: %s", variant->env,
+		     "no such mount (run under the virtstack guest or set it)");
+	if (why)
+		SKIP(return, "%s", why);
+	if (access(FI "/failslab/probability", W_OK) ||
+	    access(FI "/fail_page_alloc/probability", W_OK) ||
+	    access("/proc/self/make-it-fail", W_OK))
+		SKIP(return, "no failslab or fail_page_alloc in " FI " (%s)",
+		     "CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC, CONFIG_FAULT_INJECTION_DEBUG_FS");
 	if (variant->tag) {
 		mkdir(LOOSE, 0755);
 		if (mount(variant->tag, LOOSE, "9p", 0,
@@ -230,34 +264,31 @@ FIXTURE_SETUP(fault)
 		self->mounted = true;
 		dir = LOOSE;
 	}
-	if (variant->aio)
-		ASSERT_EQ(syscall(__NR_io_setup, 4, &self->aio), 0) TH_LOG("io_setup: %m");
 	self->len = NR_PAGES * getpagesize();
 	snprintf(self->path, sizeof(self->path), "%s/fault_dio.dat", dir);
+	if (variant->aio && syscall(__NR_io_setup, 4, &self->aio))
+		goto out;
 	self->fd = open(self->path, O_RDWR | O_CREAT | O_TRUNC | O_DIRECT, 0600);
-	ASSERT_GE(self->fd, 0) TH_LOG("open %s: %m", self->path);
+	if (self->fd < 0)
+		goto out;
 	self->buf = mmap(NULL, 2 * self->len, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(self->buf, MAP_FAILED);
+	if (self->buf == MAP_FAILED)
+		goto out;
 	/* Faulted in now: a fault injected into a page fault would kill us. */
 	memset(self->buf, 0x77, 2 * self->len);
-	ASSERT_EQ(pwrite(self->fd, self->buf, self->len, 0), (ssize_t)self->len);
+	ok = pwrite(self->fd, self->buf, self->len, 0) == (ssize_t)self->len;
+out:
+	err = errno;
+	if (!ok)
+		fault_undo(self);
+	ASSERT_TRUE(ok) TH_LOG("io_setup, open %s, mmap or write: %s", self->path,
+			       strerror(err));
 }
 
 FIXTURE_TEARDOWN(fault)
 {
-	put("/proc/self/make-it-fail", "0");
-	faults(0);
-	if (self->buf != MAP_FAILED)
-		munmap(self->buf, 2 * self->len);
-	if (self->fd >= 0) {
-		close(self->fd);
-		unlink(self->path);
-	}
-	if (self->aio)
-		syscall(__NR_io_destroy, self->aio);
-	if (self->mounted)
-		umount(LOOSE);
+	fault_undo(self);
 }
 
 TEST_F(fault, errors_surface_and_nothing_leaks)

@@ -1,14 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Small files of /proc, /sys and tracefs as the virtstack guest tests read
- * and write them, and the trace buffer as they count its lines.
+ * and write them, the trace buffer as they count its lines, and what they
+ * share to run outside the virtstack guest too: whether they are in it,
+ * modprobe, and a bounded wait for a child process.
  */
 #ifndef VIRTSTACK_FILES_H
 #define VIRTSTACK_FILES_H
 
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TRACING		"/sys/kernel/debug/tracing/"
@@ -59,6 +68,94 @@ static inline int trace_count(const char *a, const char *b)
 			n++;
 	fclose(f);
 	return n;
+}
+
+/*
+ * Whether the tests run in the virtstack guest, whose init exports
+ * VIRTSTACK_GUEST=1. What could disrupt a real machine and cannot be
+ * cleanly undone (offlining memory, rebinding a driver, fault injection,
+ * mapping address 0) runs only there; elsewhere its test skips, saying
+ * GUEST_ONLY.
+ */
+static inline bool virtstack_guest(void)
+{
+	const char *s = getenv("VIRTSTACK_GUEST");
+
+	return s && !strcmp(s, "1");
+}
+
+#define GUEST_ONLY	"changes host state; runs in the virtstack guest (VIRTSTACK_GUEST=1)"
+
+/*
+ * What the virtstack guest always has (its second 9p share, the balloon,
+ * the host's RSS file): missing in the guest fails the test, as a broken
+ * guest should; elsewhere the test skips with the reason. True when @ok is
+ * false outside the guest: then skip.
+ */
+static inline bool missing_outside_guest(bool ok)
+{
+	return !ok && !virtstack_guest();
+}
+
+/* modprobe @name, as root only; 0 if modprobe succeeded. */
+static inline int load_module(const char *name)
+{
+	char cmd[128];
+
+	if (geteuid())
+		return -1;
+	snprintf(cmd, sizeof(cmd), "modprobe %s > /dev/null 2>&1", name);
+	return system(cmd) ? -1 : 0;
+}
+
+static inline double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Waits at most @secs seconds for the child @pid to exit, its status in
+ * *@status. Returns 0 once it exited, -1 if waitpid() failed, and -2 if it
+ * was still running: it was then killed (SIGKILL) and reaped if it died
+ * within 2 s more (a task stuck in the kernel may not; it is left behind).
+ */
+static inline int wait_child(pid_t pid, int *status, double secs)
+{
+	double t0 = mono_now();
+	bool killed = false;
+	pid_t ret;
+
+	for (;;) {
+		ret = waitpid(pid, status, WNOHANG);
+		if (ret == pid)
+			return killed ? -2 : 0;
+		if (ret < 0 && errno != EINTR)
+			return killed ? -2 : -1;
+		if (!killed && mono_now() - t0 >= secs) {
+			kill(pid, SIGKILL);
+			killed = true;
+			t0 = mono_now();
+			secs = 2;
+		} else if (killed && mono_now() - t0 >= secs) {
+			return -2;
+		}
+		usleep(10 * 1000);
+	}
+}
+
+/* Kills the child @pid (if any) and reaps it, waiting 4 s at most. */
+static inline void kill_child(pid_t *pid)
+{
+	int status;
+
+	if (*pid <= 0)
+		return;
+	kill(*pid, SIGKILL);
+	wait_child(*pid, &status, 2);
+	*pid = 0;
 }
 
 #endif /* VIRTSTACK_FILES_H */

@@ -13,6 +13,7 @@
  * stack it pins the server's pages too. Every case checks the data and
  * that all pins were released.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,11 +21,13 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "kselftest_harness.h"
+#include "../kselftest_harness.h"
+#include "files.h"
 #include "fuse_server.h"
 #include "pins.h"
 
@@ -45,6 +48,7 @@ FIXTURE(fuse)
 	int fd;		/* the client's open "data" */
 	unsigned char *buf;
 	size_t len;
+	bool mounted;
 };
 
 FIXTURE_VARIANT(fuse)
@@ -62,54 +66,99 @@ FIXTURE_VARIANT_ADD(fuse, delayed)
 	.read_delay_ms = 20,
 };
 
+/*
+ * Undoes the setup; the harness runs no teardown after a failed setup. The
+ * server goes first: its end of /dev/fuse closed, the connection is
+ * aborted and nothing of the client can wait for it any more.
+ */
+static void fuse_undo(struct _test_data_fuse *self)
+{
+	kill_child(&self->server);
+	if (self->fd >= 0)
+		close(self->fd);
+	self->fd = -1;
+	if (self->mounted)
+		umount2(MNT, MNT_DETACH);
+	self->mounted = false;
+	if (srv.data && srv.data != MAP_FAILED)
+		munmap(srv.data, FILE_SIZE);
+	srv.data = NULL;
+	if (self->buf && self->buf != MAP_FAILED)
+		munmap(self->buf, self->len);
+	self->buf = NULL;
+}
+
 FIXTURE_SETUP(fuse)
 {
+	const char *why = pins_unavailable();
 	char opts[128];
 	unsigned long i;
-	int dev;
+	int dev, ret, err;
+	bool ok;
 
-	self->server = -1;
+	self->server = 0;
 	self->fd = -1;
 	self->len = 16 * getpagesize();
+	if (geteuid())
+		SKIP(return, "not root: the test mounts a FUSE file system of its own");
+	if (why)
+		SKIP(return, "%s", why);
 	dev = open("/dev/fuse", O_RDWR);
-	ASSERT_GE(dev, 0) TH_LOG("/dev/fuse: %m (CONFIG_FUSE_FS?)");
-	mkdir(MNT, 0755);
-	snprintf(opts, sizeof(opts), "fd=%d,rootmode=40000,user_id=0,group_id=0", dev);
-	ASSERT_EQ(mount("virtstack", MNT, "fuse", 0, opts), 0) TH_LOG("mount fuse: %m");
+	if (dev < 0 && (errno == ENOENT || errno == ENODEV || errno == ENXIO) &&
+	    !load_module("fuse"))
+		dev = open("/dev/fuse", O_RDWR);
+	if (dev < 0)
+		SKIP(return, "/dev/fuse: %m (CONFIG_FUSE_FS, module fuse)");
 
 	srv.data = mmap(NULL, FILE_SIZE, PROT_READ | PROT_WRITE,
 			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (srv.data == MAP_FAILED)
+		close(dev);
 	ASSERT_NE(srv.data, MAP_FAILED);
 	for (i = 0; i < FILE_SIZE; i++)
 		srv.data[i] = pattern(i, 0);
 	srv.read_delay_ms = variant->read_delay_ms;
 
+	mkdir(MNT, 0755);
+	snprintf(opts, sizeof(opts), "fd=%d,rootmode=40000,user_id=0,group_id=0", dev);
+	ret = mount("virtstack", MNT, "fuse", 0, opts);
+	err = errno;
+	if (ret) {
+		close(dev);
+		fuse_undo(self);
+	}
+	ASSERT_EQ(ret, 0) TH_LOG("mount fuse: %s", strerror(err));
+	self->mounted = true;
+
 	self->server = fork();
-	ASSERT_GE(self->server, 0);
-	if (!self->server)
+	if (!self->server) {
+		/* Dies with the test, whatever ends it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		fuse_server_run(dev, &srv);
+	}
+	err = errno;
 	close(dev);
+	if (self->server < 0)
+		fuse_undo(self);
+	ASSERT_GT(self->server, 0) TH_LOG("fork: %s", strerror(err));
 
 	self->fd = open(MNT "/data", O_RDWR);
-	ASSERT_GE(self->fd, 0) TH_LOG("open " MNT "/data: %m");
+	err = errno;
+	if (self->fd < 0)
+		fuse_undo(self);
+	ASSERT_GE(self->fd, 0) TH_LOG("open " MNT "/data: %s", strerror(err));
 	self->buf = mmap(NULL, self->len, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(self->buf, MAP_FAILED);
+	ok = self->buf != MAP_FAILED;
+	if (!ok)
+		fuse_undo(self);
+	ASSERT_TRUE(ok);
 	memset(self->buf, 0, self->len);
 }
 
 FIXTURE_TEARDOWN(fuse)
 {
-	if (self->fd >= 0)
-		close(self->fd);
-	umount2(MNT, MNT_DETACH);
-	if (self->server > 0) {
-		kill(self->server, SIGTERM);
-		waitpid(self->server, NULL, 0);
-	}
-	if (srv.data && srv.data != MAP_FAILED)
-		munmap(srv.data, FILE_SIZE);
-	srv.data = NULL;
+	fuse_undo(self);
 }
 
 TEST_F(fuse, direct_read_data)

@@ -23,7 +23,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "kselftest_harness.h"
+#include "../kselftest_harness.h"
 #include "files.h"
 
 #define EVENT		TRACING "events/kvm/kvm_guest_memory_reclaimed/"
@@ -54,19 +54,28 @@ FIXTURE_SETUP(vm)
 {
 	struct kvm_userspace_memory_region slot = { 0 };
 	char filter[64];
+	int ret, err;
 
+	self->kvm = -1;
 	self->vm = -1;
 	self->mem = MAP_FAILED;
+	if (geteuid())
+		SKIP(return, "not root: the test uses tracefs and /dev/kvm");
+	if (access(TRACING "events", F_OK))
+		SKIP(return, "no " TRACING "events: tracefs absent (CONFIG_FTRACE; mount debugfs)");
 	self->kvm = open("/dev/kvm", O_RDWR);
 	/* Run alone (virtstack.only=), the guest loaded no module. */
 	if (self->kvm < 0 && errno == ENOENT &&
-	    (!system("modprobe kvm_amd 2>/dev/null") || !system("modprobe kvm_intel 2>/dev/null")))
+	    (!load_module("kvm_amd") || !load_module("kvm_intel")))
 		self->kvm = open("/dev/kvm", O_RDWR);
 	if (self->kvm < 0)
-		SKIP(return, "no /dev/kvm (%s): the CPU offers neither SVM nor VMX",
-		     strerror(errno));
-	ASSERT_EQ(access(EVENT "enable", W_OK), 0)
-		TH_LOG("no kvm_guest_memory_reclaimed tracepoint: patch 2012 is missing");
+		SKIP(return, "no KVM: /dev/kvm: %s (%s)", strerror(errno),
+		     "the CPU offers neither SVM nor VMX, or kvm_amd/kvm_intel do not load");
+	if (access(EVENT "enable", W_OK)) {
+		close(self->kvm);
+		SKIP(return, "no kvm_guest_memory_reclaimed tracepoint: %s",
+		     "a kernel without the virtstack stack (patch 2012)");
+	}
 	self->vm = ioctl(self->kvm, KVM_CREATE_VM, 0);
 	ASSERT_GE(self->vm, 0) TH_LOG("KVM_CREATE_VM: %s", strerror(errno));
 	self->mem = mmap(NULL, SLOT_SIZE, PROT_READ | PROT_WRITE,
@@ -78,10 +87,16 @@ FIXTURE_SETUP(vm)
 	ASSERT_EQ(ioctl(self->vm, KVM_SET_USER_MEMORY_REGION, &slot), 0)
 		TH_LOG("KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
 
+	/* The event last: a failed setup gets no teardown to reset it. */
 	snprintf(filter, sizeof(filter), "common_pid == %d", getpid());
 	ASSERT_EQ(write_str(EVENT "filter", filter), 0);
-	ASSERT_EQ(write_str(TRACING "trace", ""), 0);
-	ASSERT_EQ(write_str(EVENT "enable", "1"), 0);
+	ret = write_str(TRACING "trace", "") || write_str(EVENT "enable", "1");
+	err = errno;
+	if (ret) {
+		write_str(EVENT "enable", "0");
+		write_str(EVENT "filter", "0");
+	}
+	ASSERT_EQ(ret, 0) TH_LOG("clear the trace, enable the event: %s", strerror(err));
 }
 
 FIXTURE_TEARDOWN(vm)

@@ -12,6 +12,7 @@
  *
  * The backing file is created in the directory VIRTSTACK_9P names.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/loop.h>
 #include <stdio.h>
@@ -21,7 +22,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "kselftest_harness.h"
+#include "../kselftest_harness.h"
+#include "files.h"
 #include "pins.h"
 
 #define DEV_SIZE	(4UL << 20)
@@ -62,75 +64,135 @@ FIXTURE(loop9p)
 	struct pins before;
 };
 
-FIXTURE_SETUP(loop9p)
-{
-	const char *dir = getenv("VIRTSTACK_9P");
-	struct loop_config cfg;
-	struct loop_info64 info;
-	int ctl, n, fd;
-	unsigned long off;
-
-	self->backing = -1;
-	self->loop = -1;
-	if (!dir || access(dir, W_OK))
-		SKIP(return, "VIRTSTACK_9P does not name a writable directory");
-	ASSERT_EQ(read_pins(&self->before), 0);
-
-	self->buf = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(self->buf, MAP_FAILED);
-
-	snprintf(self->file, sizeof(self->file), "%s/loop_9p.img", dir);
-	self->backing = open(self->file, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	ASSERT_GE(self->backing, 0) TH_LOG("create %s: %m", self->file);
-	for (off = 0; off < DEV_SIZE; off += CHUNK) {
-		fill(self->buf, off, CHUNK, 0);
-		ASSERT_EQ(pwrite(self->backing, self->buf, CHUNK, off), (ssize_t)CHUNK);
-	}
-	ASSERT_EQ(fsync(self->backing), 0);
-
-	ctl = open("/dev/loop-control", O_RDWR);
-	ASSERT_GE(ctl, 0) TH_LOG("/dev/loop-control: %m (CONFIG_BLK_DEV_LOOP?)");
-	n = ioctl(ctl, LOOP_CTL_GET_FREE);
-	close(ctl);
-	ASSERT_GE(n, 0);
-	snprintf(self->dev, sizeof(self->dev), "/dev/loop%d", n);
-	fd = open(self->dev, O_RDWR);
-	ASSERT_GE(fd, 0) TH_LOG("%s: %m", self->dev);
-
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.fd = self->backing;
-	cfg.info.lo_flags = LO_FLAGS_DIRECT_IO;
-	ASSERT_EQ(ioctl(fd, LOOP_CONFIGURE, &cfg), 0) TH_LOG("LOOP_CONFIGURE: %m");
-	ASSERT_EQ(ioctl(fd, LOOP_GET_STATUS64, &info), 0);
-	close(fd);
-	/* Without this the loop driver would use the page cache of the file. */
-	ASSERT_TRUE(info.lo_flags & LO_FLAGS_DIRECT_IO)
-		TH_LOG("the loop device did not switch to direct I/O on 9p");
-
-	self->loop = open(self->dev, O_RDWR | O_DIRECT);
-	ASSERT_GE(self->loop, 0) TH_LOG("%s with O_DIRECT: %m", self->dev);
-}
-
-FIXTURE_TEARDOWN(loop9p)
+/*
+ * Undoes the setup; the harness runs no teardown after a failed setup. The
+ * loop device is also set to clear itself once its last user is gone, so
+ * that a test killed on its timeout does not leave it bound.
+ */
+static void loop9p_undo(struct _test_data_loop9p *self)
 {
 	int fd;
 
 	if (self->loop >= 0)
 		close(self->loop);
+	self->loop = -1;
 	if (self->dev[0]) {
 		fd = open(self->dev, O_RDWR);
 		if (fd >= 0) {
 			ioctl(fd, LOOP_CLR_FD, 0);
 			close(fd);
 		}
+		self->dev[0] = '\0';
 	}
 	if (self->backing >= 0) {
 		close(self->backing);
 		unlink(self->file);
 	}
-	if (self->buf && self->buf != MAP_FAILED)
+	self->backing = -1;
+	if (self->buf != MAP_FAILED)
 		munmap(self->buf, CHUNK);
+	self->buf = MAP_FAILED;
+}
+
+/* Binds a free loop device to @backing in direct I/O mode; its fd, or -1. */
+static int loop_bind(struct _test_data_loop9p *self, int ctl)
+{
+	struct loop_config cfg;
+	int n, fd, tries;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.fd = self->backing;
+	cfg.info.lo_flags = LO_FLAGS_DIRECT_IO | LO_FLAGS_AUTOCLEAR;
+	/* Another user of the machine may take the free device first. */
+	for (tries = 0; tries < 5; tries++) {
+		n = ioctl(ctl, LOOP_CTL_GET_FREE);
+		if (n < 0)
+			return -1;
+		snprintf(self->dev, sizeof(self->dev), "/dev/loop%d", n);
+		fd = open(self->dev, O_RDWR);
+		if (fd < 0)
+			return -1;
+		if (!ioctl(fd, LOOP_CONFIGURE, &cfg))
+			return fd;
+		close(fd);
+		if (errno != EBUSY)
+			break;
+	}
+	self->dev[0] = '\0';
+	return -1;
+}
+
+FIXTURE_SETUP(loop9p)
+{
+	const char *dir = getenv("VIRTSTACK_9P");
+	const char *why = pins_unavailable();
+	struct loop_info64 info = { 0 };
+	unsigned long off;
+	int ctl, fd, err;
+	bool ok = false;
+	char dev[64];
+
+	self->backing = -1;
+	self->loop = -1;
+	self->buf = MAP_FAILED;
+	if (!dir || access(dir, W_OK))
+		SKIP(return, "VIRTSTACK_9P unset or not a writable directory: %s",
+		     "no 9p mount (run under the virtstack guest or set it)");
+	if (why)
+		SKIP(return, "%s", why);
+	ctl = open("/dev/loop-control", O_RDWR);
+	if (ctl < 0 && errno == ENOENT && !load_module("loop"))
+		ctl = open("/dev/loop-control", O_RDWR);
+	if (ctl < 0)
+		SKIP(return, "/dev/loop-control: %m (CONFIG_BLK_DEV_LOOP, module loop)");
+	ASSERT_EQ(read_pins(&self->before), 0);
+
+	self->buf = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (self->buf == MAP_FAILED)
+		goto out;
+
+	snprintf(self->file, sizeof(self->file), "%s/loop_9p.img", dir);
+	self->backing = open(self->file, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (self->backing < 0)
+		goto out;
+	for (off = 0; off < DEV_SIZE; off += CHUNK) {
+		fill(self->buf, off, CHUNK, 0);
+		if (pwrite(self->backing, self->buf, CHUNK, off) != (ssize_t)CHUNK)
+			goto out;
+	}
+	if (fsync(self->backing))
+		goto out;
+
+	fd = loop_bind(self, ctl);
+	if (fd < 0)
+		goto out;
+	if (ioctl(fd, LOOP_GET_STATUS64, &info)) {
+		close(fd);
+		goto out;
+	}
+	/* Opened before the first fd is closed: that would clear the device. */
+	self->loop = open(self->dev, O_RDWR | O_DIRECT);
+	close(fd);
+	ok = self->loop >= 0;
+out:
+	err = errno;
+	close(ctl);
+	snprintf(dev, sizeof(dev), "%s", self->dev[0] ? self->dev : "it");
+	if (!ok)
+		loop9p_undo(self);
+	ASSERT_TRUE(ok) TH_LOG("create %s, bind a loop device to it, open %s: %s",
+			       self->file, dev, strerror(err));
+	/* Without this the loop driver would use the page cache of the file. */
+	if (!(info.lo_flags & LO_FLAGS_DIRECT_IO))
+		loop9p_undo(self);
+	ASSERT_TRUE(info.lo_flags & LO_FLAGS_DIRECT_IO)
+		TH_LOG("the loop device did not switch to direct I/O on 9p");
+}
+
+FIXTURE_TEARDOWN(loop9p)
+{
+	loop9p_undo(self);
 }
 
 static void expect_no_pins_held(struct __test_metadata *_metadata, const struct pins *before)

@@ -27,10 +27,28 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kselftest_harness.h"
+#include "../kselftest_harness.h"
 #include "files.h"
-/* The patched tree's uapi header (-I<tree>/tools/testing/selftests) */
-#include "../../../lib/test_hmm_uapi.h"
+#include "../../../../lib/test_hmm_uapi.h"
+
+/*
+ * The stack's event log (patch 2009), for a tree without it: the kernel's
+ * test_hmm answers the ioctl or not, and without it the tests skip.
+ */
+#ifndef HMM_DMIRROR_EVENTS
+#define HMM_DMIRROR_EVENTS		_IOWR('H', 0x40, struct hmm_dmirror_cmd)
+struct hmm_dmirror_event {
+	__u32		event;
+	__u32		flags;
+	__u32		owner;
+	__u32		pad;
+	__u64		start;
+	__u64		end;
+};
+
+#define HMM_DMIRROR_EVENTS_MAX		256
+#define HMM_DMIRROR_OWNER_NONE		0
+#endif
 
 #define DEV		"/dev/hmm_dmirror0"
 #define NPAGES		4
@@ -132,26 +150,95 @@ static long read_long(const char *path)
 	return strtol(buf, NULL, 10);
 }
 
+/* What a case changed of the machine, to be put back in the teardown. */
+struct saved {
+	long nr_hugepages;		/* of 2 MiB; -1: untouched */
+	long mmap_min_addr;		/* -1: untouched */
+	long numa_balancing;		/* -1: untouched */
+	long scan_delay_ms;		/* NUMA balancing's; -1: untouched */
+	char ksm_run[16];		/* "": untouched */
+	char ksm_sleep[16];		/* "": untouched */
+	bool trace_filter;		/* the mmu_notifier events' filter is set */
+};
+
 FIXTURE(mirror) {
 	int fd;
 	long psz;
 	struct evlog log;
 	struct hmm_dmirror_event sel[MAX_EV];
+	struct saved saved;
+	pid_t child;			/* killed in the teardown */
 };
+
+#define KSM		"/sys/kernel/mm/ksm/"
+#define NUMA_DEBUGFS	"/sys/kernel/debug/sched/numa_balancing/"
+
+static void put_long(const char *path, long val)
+{
+	char s[24];
+
+	snprintf(s, sizeof(s), "%ld", val);
+	write_str(path, s);
+}
+
+/* Puts back what the case changed, each at most once. */
+static void restore(struct saved *sv)
+{
+	if (sv->mmap_min_addr >= 0)
+		put_long("/proc/sys/vm/mmap_min_addr", sv->mmap_min_addr);
+	sv->mmap_min_addr = -1;
+	if (sv->trace_filter) {
+		write_str(TRACING "events/mmu_notifier/enable", "0");
+		write_str(TRACING "events/mmu_notifier/filter", "0");
+	}
+	sv->trace_filter = false;
+	if (sv->numa_balancing >= 0)	/* 0 to 3: the mode */
+		put_long("/proc/sys/kernel/numa_balancing", sv->numa_balancing);
+	sv->numa_balancing = -1;
+	if (sv->scan_delay_ms >= 0)
+		put_long(NUMA_DEBUGFS "scan_delay_ms", sv->scan_delay_ms);
+	sv->scan_delay_ms = -1;
+	if (sv->ksm_run[0])
+		write_str(KSM "run", sv->ksm_run);
+	sv->ksm_run[0] = '\0';
+	if (sv->ksm_sleep[0])
+		write_str(KSM "sleep_millisecs", sv->ksm_sleep);
+	sv->ksm_sleep[0] = '\0';
+	if (sv->nr_hugepages >= 0)
+		put_long("/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages",
+			 sv->nr_hugepages);
+	sv->nr_hugepages = -1;
+}
 
 FIXTURE_SETUP(mirror)
 {
+	int err;
+
 	self->psz = sysconf(_SC_PAGESIZE);
+	self->saved = (struct saved){ .nr_hugepages = -1, .mmap_min_addr = -1,
+				      .numa_balancing = -1, .scan_delay_ms = -1 };
 	self->fd = open(DEV, O_RDWR);
-	if (self->fd < 0 && errno == ENOENT && !system("modprobe test_hmm"))
+	if (self->fd < 0 && errno == ENOENT && !load_module("test_hmm"))
 		self->fd = open(DEV, O_RDWR);
-	ASSERT_GE(self->fd, 0) TH_LOG("open %s: %s (is test_hmm loaded?)", DEV, strerror(errno));
-	ASSERT_EQ(events(self->fd, &self->log), 0)
-		TH_LOG("HMM_DMIRROR_EVENTS: the kernel has no event log");
+	if (self->fd < 0 && errno == ENOENT)
+		SKIP(return, "no " DEV ": module test_hmm missing (%s)",
+		     "CONFIG_TEST_HMM; root to load it");
+	if (self->fd < 0 && (errno == EACCES || errno == EPERM))
+		SKIP(return, DEV ": %m (not root)");
+	ASSERT_GE(self->fd, 0) TH_LOG("open %s: %s", DEV, strerror(errno));
+	err = events(self->fd, &self->log);
+	if (err == -EINVAL || err == -ENOTTY) {
+		close(self->fd);
+		SKIP(return, "test_hmm has no HMM_DMIRROR_EVENTS: %s",
+		     "a kernel without the virtstack stack (patch 2009)");
+	}
+	ASSERT_EQ(err, 0) TH_LOG("HMM_DMIRROR_EVENTS: %s", strerror(-err));
 }
 
 FIXTURE_TEARDOWN(mirror)
 {
+	kill_child(&self->child);
+	restore(&self->saved);
 	close(self->fd);
 }
 
@@ -290,14 +377,53 @@ TEST_F(mirror, mremap_move_unmap)
 	anon_free(a, self->psz, NPAGES);	/* the guards */
 }
 
-static int hugepages(int n)
-{
-	char s[16];
+#define HUGE_2M		"/sys/kernel/mm/hugepages/hugepages-2048kB/"
 
-	snprintf(s, sizeof(s), "%d", n);
-	if (write_str("/proc/sys/vm/nr_hugepages", s))
+/* Free 2 MiB huge pages nobody has reserved yet; -1 if unknown. */
+static long hugepages_available(void)
+{
+	long free = read_long(HUGE_2M "free_hugepages");
+	long resv = read_long(HUGE_2M "resv_hugepages");
+
+	return free < 0 || resv < 0 ? -1 : free - resv;
+}
+
+/* The default huge page size, which MAP_HUGETLB gets, in kB; -1 if none. */
+static long default_hugepage_kb(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	long kb = -1;
+
+	if (!f)
 		return -1;
-	return read_long("/proc/sys/vm/nr_hugepages") >= n ? 0 : -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Hugepagesize: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/*
+ * Makes sure @n huge pages of 2 MiB are free for the case, raising
+ * nr_hugepages if need be (the teardown puts it back): NULL, or why not.
+ */
+static const char *hugepages(struct saved *sv, long n)
+{
+	long nr = read_long(HUGE_2M "nr_hugepages"), avail = hugepages_available();
+
+	if (default_hugepage_kb() != 2048 || nr < 0 || avail < 0)
+		return "no huge pages of 2 MiB as the default size (CONFIG_HUGETLBFS)";
+	if (avail >= n)
+		return NULL;
+	if (access(HUGE_2M "nr_hugepages", W_OK))
+		return "not root: cannot raise nr_hugepages";
+	if (sv->nr_hugepages < 0)
+		sv->nr_hugepages = nr;
+	put_long(HUGE_2M "nr_hugepages", nr + n - avail);
+	if (hugepages_available() < n)
+		return "cannot get enough free huge pages of 2 MiB (memory fragmented?)";
+	return NULL;
 }
 
 /* A hugetlb mapping, touched, at an address aligned to HPAGE. */
@@ -315,10 +441,13 @@ static char *huge(void)
 /* Like any other mremap(): UNMAP for the old range (6.12 said CLEAR). */
 TEST_F(mirror, mremap_hugetlb_unmap)
 {
+	const char *why;
 	char *a, *r, *b;
 	int n;
 
-	ASSERT_EQ(hugepages(4), 0) TH_LOG("cannot reserve 4 huge pages");
+	why = hugepages(&self->saved, 4);
+	if (why)
+		SKIP(return, "%s", why);
 	a = huge();
 	ASSERT_NE(a, NULL);
 	/* An aligned destination inside a reservation of twice the size */
@@ -333,7 +462,6 @@ TEST_F(mirror, mremap_hugetlb_unmap)
 	EXPECT_EQ(b[HPAGE - 1], 0x5a);
 	munmap(b, HPAGE);
 	munmap(r, 2 * HPAGE);
-	hugepages(0);
 }
 
 #define PUD		(HPAGE << 9)	/* 1 GiB */
@@ -370,10 +498,13 @@ static char *shared_huge(char **map)
  */
 TEST_F(mirror, mremap_shared_hugetlb_unmaps_only_what_moves)
 {
+	const char *why;
 	char *map, *a, *r, *b;
 	int n, i, unmaps = 0;
 
-	ASSERT_EQ(hugepages(4), 0) TH_LOG("cannot reserve 4 huge pages");
+	why = hugepages(&self->saved, 4);
+	if (why)
+		SKIP(return, "%s", why);
 	a = shared_huge(&map);
 	ASSERT_NE(a, NULL) TH_LOG("mmap of 2 GiB of shared hugetlb: %s", strerror(errno));
 	r = mmap(NULL, 2 * HPAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -402,7 +533,6 @@ TEST_F(mirror, mremap_shared_hugetlb_unmaps_only_what_moves)
 	munmap(b, HPAGE);
 	munmap(r, 2 * HPAGE);
 	munmap(map, 2 * PUD);
-	hugepages(0);
 }
 
 /* Whether the page at @a is present in this process's page table. */
@@ -430,11 +560,14 @@ static int present(const void *a, long psz)
  */
 TEST_F(mirror, mprotect_unsharing_hugetlb_page_table_sends_only_protection_vma)
 {
+	const char *why;
 	char *map, *a, *m, go;
 	int to_child[2], from_child[2], n, i, status;
 	pid_t pid;
 
-	ASSERT_EQ(hugepages(4), 0) TH_LOG("cannot reserve 4 huge pages");
+	why = hugepages(&self->saved, 4);
+	if (why)
+		SKIP(return, "%s", why);
 	a = shared_huge(&map);
 	ASSERT_NE(a, NULL) TH_LOG("mmap of 2 GiB of shared hugetlb: %s", strerror(errno));
 	/* A VMA of exactly the PUD, so that mprotect() splits nothing */
@@ -447,12 +580,18 @@ TEST_F(mirror, mprotect_unsharing_hugetlb_page_table_sends_only_protection_vma)
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (!pid) {
+		/* Only our ends: if the parent dies, the read below ends. */
+		close(to_child[1]);
+		close(from_child[0]);
 		/* Fault in the same page: huge_pmd_share() shares our table */
 		go = a[0];
 		if (write(from_child[1], &go, 1) != 1 || read(to_child[0], &go, 1) != 1)
 			_exit(2);
 		_exit(a[HPAGE - 1] == 0x5a ? 0 : 1);
 	}
+	self->child = pid;	/* the teardown kills it if we fail before the end */
+	close(to_child[0]);
+	close(from_child[1]);
 	ASSERT_EQ(read(from_child[0], &go, 1), 1);
 	ASSERT_EQ(present(a, self->psz), 1);
 	COLLECT(a, PUD);
@@ -469,14 +608,12 @@ TEST_F(mirror, mprotect_unsharing_hugetlb_page_table_sends_only_protection_vma)
 	}
 	EXPECT_EQ(a[HPAGE - 1], 0x5a);	/* the same page faults back in */
 	ASSERT_EQ(write(to_child[1], &go, 1), 1);
-	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_EQ(wait_child(pid, &status, 10), 0) TH_LOG("the child did not exit");
+	self->child = 0;
 	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
-	close(to_child[0]);
 	close(to_child[1]);
 	close(from_child[0]);
-	close(from_child[1]);
 	munmap(map, 2 * PUD);
-	hugepages(0);
 }
 
 /* fork() write-protects the parent's COW mappings: PROTECTION_PAGE. */
@@ -511,10 +648,13 @@ TEST_F(mirror, fork_protection_page)
 /* The same for hugetlb (6.12 said CLEAR). */
 TEST_F(mirror, fork_hugetlb_protection_page)
 {
+	const char *why;
 	char *a;
 	int n;
 
-	ASSERT_EQ(hugepages(4), 0) TH_LOG("cannot reserve 4 huge pages");
+	why = hugepages(&self->saved, 4);
+	if (why)
+		SKIP(return, "%s", why);
 	a = huge();
 	ASSERT_NE(a, NULL);
 	COLLECT(a, HPAGE);
@@ -522,7 +662,6 @@ TEST_F(mirror, fork_hugetlb_protection_page)
 	n = COLLECT(a, HPAGE);
 	EXPECT_ONLY(n, PROTECTION_PAGE, a, HPAGE);
 	munmap(a, HPAGE);
-	hugepages(0);
 }
 
 TEST_F(mirror, fork_dontfork_nothing)
@@ -549,24 +688,28 @@ TEST_F(mirror, fork_dontfork_nothing)
  * scan comes by.
  */
 #define NUMA_PAGES	64
-#define NUMA_DEBUGFS	"/sys/kernel/debug/sched/numa_balancing/"
 
 TEST_F_TIMEOUT(mirror, numa_hinting_protection_vma_numa_hint, 120)
 {
 	long len = NUMA_PAGES * self->psz, saved, delay;
-	char *a = anon(self->psz, NUMA_PAGES);
+	char *a;
 	int i, n, hint = 0, other = 0;
 	struct timespec t0, t;
-	char v[24];
 
-	ASSERT_NE(a, NULL);
 	saved = read_long("/proc/sys/kernel/numa_balancing");
 	if (saved < 0)
 		SKIP(return, "no kernel.numa_balancing (CONFIG_NUMA_BALANCING is off)");
+	if (access("/proc/sys/kernel/numa_balancing", W_OK))
+		SKIP(return, "not root: cannot switch kernel.numa_balancing on");
+	a = anon(self->psz, NUMA_PAGES);
+	ASSERT_NE(a, NULL);
 	/* Without CONFIG_SCHED_DEBUG, the default 1 s delay */
 	delay = read_long(NUMA_DEBUGFS "scan_delay_ms");
-	if (delay >= 0)
+	if (delay >= 0) {
+		self->saved.scan_delay_ms = delay;
 		ASSERT_EQ(write_str(NUMA_DEBUGFS "scan_delay_ms", "0"), 0);
+	}
+	self->saved.numa_balancing = saved;
 	ASSERT_EQ(write_str("/proc/sys/kernel/numa_balancing", "1"), 0);
 	COLLECT(a, len);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -583,12 +726,7 @@ TEST_F_TIMEOUT(mirror, numa_hinting_protection_vma_numa_hint, 120)
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t);
 	} while (!hint && t.tv_sec - t0.tv_sec < 60);
-	snprintf(v, sizeof(v), "%ld", saved);	/* 0 to 3: the mode */
-	write_str("/proc/sys/kernel/numa_balancing", v);
-	if (delay >= 0) {
-		snprintf(v, sizeof(v), "%ld", delay);
-		write_str(NUMA_DEBUGFS "scan_delay_ms", v);
-	}
+	restore(&self->saved);
 	EXPECT_GE(hint, 1) TH_LOG("no PROTECTION_VMA with NUMA_HINT over the buffer in 60 s");
 	/* Hinting faults restore access in place: nothing else is sent */
 	EXPECT_EQ(other, 0) dump(_metadata, &self->log);
@@ -649,7 +787,9 @@ TEST_F(mirror, uffd_wp_protection_page)
 
 	ASSERT_NE(a, NULL);
 	uffd = uffd_wp_register(a, len, UFFD_FEATURE_PAGEFAULT_FLAG_WP);
-	ASSERT_GE(uffd, 0) TH_LOG("userfaultfd write-protect: %s", strerror(errno));
+	if (uffd < 0)
+		SKIP(return, "userfaultfd write-protect: %s (%s)", strerror(errno),
+		     "CONFIG_USERFAULTFD, CONFIG_PTE_MARKER_UFFD_WP");
 	COLLECT(a, len);
 	wp.mode = UFFDIO_WRITEPROTECT_MODE_WP;
 	ASSERT_EQ(ioctl(uffd, UFFDIO_WRITEPROTECT, &wp), 0);
@@ -683,12 +823,17 @@ TEST_F(mirror, pagemap_scan_wp_protection_page)
 
 	ASSERT_NE(a, NULL);
 	uffd = uffd_wp_register(a, len, UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED);
-	ASSERT_GE(uffd, 0) TH_LOG("userfaultfd async write-protect: %s", strerror(errno));
+	if (uffd < 0)
+		SKIP(return, "userfaultfd async write-protect: %s (%s)", strerror(errno),
+		     "CONFIG_USERFAULTFD, CONFIG_PTE_MARKER_UFFD_WP");
 	pm = open("/proc/self/pagemap", O_RDONLY);
 	ASSERT_GE(pm, 0);
 	memset(a, 1, len);	/* written since registration */
 	COLLECT(a, len);
-	ASSERT_GE(ioctl(pm, PAGEMAP_SCAN, &arg), 1) TH_LOG("PAGEMAP_SCAN: %s", strerror(errno));
+	n = ioctl(pm, PAGEMAP_SCAN, &arg);
+	if (n < 0 && errno == ENOTTY)
+		SKIP(return, "no PAGEMAP_SCAN: a kernel before 6.7");
+	ASSERT_GE(n, 1) TH_LOG("PAGEMAP_SCAN: %s", strerror(errno));
 	n = COLLECT(a, len);
 	EXPECT_ALL(n, PROTECTION_PAGE);
 	close(pm);
@@ -697,29 +842,48 @@ TEST_F(mirror, pagemap_scan_wp_protection_page)
 }
 
 /*
+ * Pages of this process KSM merged. Where /proc/self/ksm_merging_pages is
+ * missing, the pages sharing a KSM page plus the one they share, over the
+ * whole machine.
+ */
+static long ksm_merged(void)
+{
+	long n = read_long("/proc/self/ksm_merging_pages");
+
+	return n >= 0 ? n : read_long(KSM "pages_sharing") + 1;
+}
+
+/*
  * KSM: the first step of a merge only write-protects the candidate
  * (PROTECTION_PAGE; 6.12 said CLEAR), the second replaces it (CLEAR).
+ * KSM's run and sleep_millisecs are put back as they were.
  */
-#define KSM "/sys/kernel/mm/ksm/"
-
 TEST_F_TIMEOUT(mirror, ksm_merge_protection_page_then_clear, 120)
 {
 	long len = NPAGES * self->psz;
-	char *a = anon(self->psz, NPAGES);
+	struct saved *sv = &self->saved;
 	int i, n, wp = 0, clear = 0;
 	time_t t0;
+	char *a;
 
+	if (access(KSM "run", F_OK))
+		SKIP(return, "no " KSM " (CONFIG_KSM)");
+	if (access(KSM "run", W_OK))
+		SKIP(return, "not root: cannot start ksmd");
+	a = anon(self->psz, NPAGES);
 	ASSERT_NE(a, NULL);
 	ASSERT_EQ(madvise(a, len, MADV_MERGEABLE), 0);
+	ASSERT_EQ(read_str(KSM "run", sv->ksm_run, sizeof(sv->ksm_run)), 0);
+	ASSERT_EQ(read_str(KSM "sleep_millisecs", sv->ksm_sleep, sizeof(sv->ksm_sleep)), 0);
 	COLLECT(a, len);
 	ASSERT_EQ(write_str(KSM "sleep_millisecs", "10"), 0);
 	ASSERT_EQ(write_str(KSM "run", "1"), 0);
 	for (t0 = time(NULL); time(NULL) - t0 < 90; usleep(100000))
-		if (read_long(KSM "pages_sharing") >= NPAGES - 1)
+		if (ksm_merged() >= NPAGES)
 			break;
-	EXPECT_GE(read_long(KSM "pages_sharing"), NPAGES - 1);
+	EXPECT_GE(ksm_merged(), NPAGES) TH_LOG("KSM did not merge the buffer's pages");
 	n = COLLECT(a, len);
-	write_str(KSM "run", "2");	/* unmerge and stop */
+	restore(sv);	/* KSM as it was; unmapping unmerges the buffer */
 	for (i = 0; i < n; i++) {
 		if (self->sel[i].end - self->sel[i].start != (unsigned long)self->psz)
 			continue;
@@ -738,13 +902,14 @@ TEST_F_TIMEOUT(mirror, ksm_merge_protection_page_then_clear, 120)
 TEST_F(mirror, move_pages_clear)
 {
 	long len = NPAGES * self->psz;
-	char *a = anon(self->psz, NPAGES);
 	void *pages[NPAGES];
 	int nodes[NPAGES], status[NPAGES], i, n;
+	char *a;
 
-	ASSERT_NE(a, NULL);
 	if (access("/sys/devices/system/node/node1", F_OK))
-		SKIP(return, "one NUMA node: boot with numa=fake=2");
+		SKIP(return, "no NUMA node1: boot with numa=fake=2");
+	a = anon(self->psz, NPAGES);
+	ASSERT_NE(a, NULL);
 	for (i = 0; i < NPAGES; i++) {
 		pages[i] = a + i * self->psz;
 		nodes[i] = 1;
@@ -802,7 +967,7 @@ TEST_F(mirror, exec_release_then_unmap)
 		execl("/proc/self/exe", "mmu_notifier_events", "--events-after-exec", sfd, NULL);
 		_exit(4);
 	}
-	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_EQ(wait_child(pid, &status, 20), 0) TH_LOG("the new image did not exit in 20 s");
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(WEXITSTATUS(status), 0)
 		TH_LOG("1: no RELEASE then UNMAP over [0, ~0); 2: no log; 3: open; 4: exec");
@@ -817,22 +982,29 @@ TEST_F(mirror, exec_release_then_unmap)
 TEST_F(mirror, mprotect_at_address_zero_ends_what_it_starts)
 {
 	long min = read_long("/proc/sys/vm/mmap_min_addr");
-	char filter[64], smin[32], pid[32];
+	char filter[64], pid[32];
 	char *a;
-	int n, starts, ends;
+	int n, starts, ends, err;
 
+	if (!virtstack_guest())
+		SKIP(return, "sets vm.mmap_min_addr to 0: " GUEST_ONLY);
+	if (access(TRACING "events/mmu_notifier/enable", W_OK))
+		SKIP(return, "no mmu_notifier tracepoints in " TRACING "events: %s",
+		     "tracefs absent, or a kernel without the virtstack stack (patch 2007)");
 	ASSERT_GE(min, 0);
-	ASSERT_EQ(write_str(TRACING "events/mmu_notifier/enable", "0"), 0)
-		TH_LOG("no mmu_notifier tracepoints");
+	ASSERT_EQ(write_str(TRACING "events/mmu_notifier/enable", "0"), 0);
+	self->saved.trace_filter = true;
 	snprintf(filter, sizeof(filter), "common_pid == %d", getpid());
 	ASSERT_EQ(write_str(TRACING "events/mmu_notifier/filter", filter), 0);
 	ASSERT_EQ(write_str(TRACING "trace", ""), 0);
+	self->saved.mmap_min_addr = min;
 	ASSERT_EQ(write_str("/proc/sys/vm/mmap_min_addr", "0"), 0);
 	a = mmap(NULL, self->psz, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-	snprintf(smin, sizeof(smin), "%ld", min);
-	write_str("/proc/sys/vm/mmap_min_addr", smin);
-	ASSERT_EQ(a, NULL) TH_LOG("mmap at 0: %s", strerror(errno));
+	err = errno;
+	put_long("/proc/sys/vm/mmap_min_addr", min);
+	self->saved.mmap_min_addr = -1;
+	ASSERT_EQ(a, NULL) TH_LOG("mmap at 0: %s", strerror(err));
 	/* Hide from the compiler that this is a store through NULL. */
 	__asm__ volatile("" : "+r" (a));
 	a[0] = 1;
@@ -847,7 +1019,7 @@ TEST_F(mirror, mprotect_at_address_zero_ends_what_it_starts)
 	ends = trace_count("mmu_notifier_invalidate_range_end", pid);
 	EXPECT_EQ(starts, 1);
 	EXPECT_EQ(ends, starts);
-	write_str(TRACING "events/mmu_notifier/filter", "0");
+	restore(&self->saved);
 	munmap(a, self->psz);
 }
 

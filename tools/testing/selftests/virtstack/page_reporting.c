@@ -24,11 +24,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "kselftest_harness.h"
+#include "../kselftest_harness.h"
 #include "files.h"
 #include "vmstat.h"
 
@@ -122,36 +123,59 @@ static double wait_drop(long before_kb, long want_kb, double secs)
 	return -1;
 }
 
-/*
- * Saves the tunables, checks that the stack's reporting and the host's RSS
- * are there, and sets the delay.
- */
-static void tunables_prepare(struct __test_metadata *_metadata,
-			     long *saved_delay, long *saved_enable, long delay_ms)
-{
-	char status[512];
-
-	*saved_delay = get_param("page_reporting_delay_ms");
-	*saved_enable = get_param("enable");
-	ASSERT_GE(*saved_delay, 0)
-		TH_LOG("no %spage_reporting_delay_ms: %s", PARAMS,
-		       "the stack's page reporting patches are missing");
-	ASSERT_GE(*saved_enable, 0) TH_LOG("no " PARAMS "enable");
-	ASSERT_EQ(read_str(STATUS, status, sizeof(status)), 0) TH_LOG("no " STATUS);
-	ASSERT_NE(strstr(status, "device: registered"), NULL)
-		TH_LOG("no reporting device: is the balloon's free-page-reporting on? %s", status);
-	ASSERT_GE(host_rss_kb(), 0)
-		TH_LOG("no host RSS in $VIRTSTACK_9P/.host-rss (written by boot.sh)");
-	ASSERT_EQ(set_param("page_reporting_delay_ms", delay_ms), 0);
-	ASSERT_EQ(set_param("enable", 1), 0);
-}
-
 static void tunables_restore(long saved_delay, long saved_enable)
 {
 	if (saved_delay >= 0)
 		set_param("page_reporting_delay_ms", saved_delay);
 	if (saved_enable >= 0)
 		set_param("enable", saved_enable);
+}
+
+/*
+ * Checks that the stack's reporting, a reporting device and the host's RSS
+ * are there, saves the tunables and sets the delay; the last thing of a
+ * fixture's setup. The stack missing, the test skips; the balloon or the
+ * host's RSS missing, it fails in the virtstack guest and skips elsewhere.
+ */
+static void tunables_prepare(struct __test_metadata *_metadata,
+			     long *saved_delay, long *saved_enable, long delay_ms)
+{
+	long delay = get_param("page_reporting_delay_ms"), enable = get_param("enable");
+	char status[512];
+	int ret, err;
+
+	*saved_delay = -1;
+	*saved_enable = -1;
+	if (geteuid())
+		SKIP(return, "not root: the test sets page reporting's parameters");
+	if (delay < 0 || enable < 0)
+		SKIP(return, "no " PARAMS "{page_reporting_delay_ms,enable}: %s",
+		     "a kernel without the virtstack stack");
+	if (read_str(STATUS, status, sizeof(status)))
+		SKIP(return, "no " STATUS ": debugfs not mounted");
+	if (vmstat_get("page_reporting_reported") < 0)
+		SKIP(return, "no page_reporting_* in /proc/vmstat: %s",
+		     "a kernel without the virtstack stack");
+	if (missing_outside_guest(strstr(status, "device: registered")))
+		SKIP(return, "no reporting device (%s): %s",
+		     "a virtio balloon with free-page-reporting=on", status);
+	ASSERT_NE(strstr(status, "device: registered"), NULL) TH_LOG("%s", status);
+	if (missing_outside_guest(host_rss_kb() >= 0))
+		SKIP(return, "no host RSS in $VIRTSTACK_9P/.host-rss: %s",
+		     "the virtstack harness (boot.sh) writes it for its guest");
+	ASSERT_GE(host_rss_kb(), 0) TH_LOG("no host RSS in $VIRTSTACK_9P/.host-rss");
+
+	*saved_delay = delay;
+	*saved_enable = enable;
+	ret = set_param("page_reporting_delay_ms", delay_ms);
+	if (!ret)
+		ret = set_param("enable", 1);
+	err = errno;
+	if (ret) {
+		/* The harness runs no teardown after a failed setup. */
+		tunables_restore(delay, enable);
+	}
+	ASSERT_EQ(ret, 0) TH_LOG("set page_reporting_delay_ms and enable: %s", strerror(err));
 }
 
 /* End to end, at the default delay and at a short one. */
@@ -235,20 +259,32 @@ TEST_F_TIMEOUT(reporting, off_switch, 180)
 		TH_LOG("switched on again, the memory freed while off did not come back");
 }
 
+#define MAX_BLOCKS	64
+
 /* The tunables and the statistics, at a short delay. */
 FIXTURE(tunables)
 {
 	long delay_ms;
 	long enable;
+	pid_t churn[2];		/* churn_start()'s, and the toggle test's */
+	int blocks[MAX_BLOCKS];	/* the memory blocks taken offline */
+	int nr_blocks;
+	int stuck;		/* a block that did not come back online, or -1 */
 };
+
+static void blocks_online(struct _test_data_tunables *self);
 
 FIXTURE_SETUP(tunables)
 {
+	self->stuck = -1;
 	tunables_prepare(_metadata, &self->delay_ms, &self->enable, 100);
 }
 
 FIXTURE_TEARDOWN(tunables)
 {
+	kill_child(&self->churn[0]);
+	kill_child(&self->churn[1]);
+	blocks_online(self);
 	tunables_restore(self->delay_ms, self->enable);
 }
 
@@ -325,6 +361,8 @@ TEST_F_TIMEOUT(tunables, enable_toggles_against_frees, 600)
 		churn = fork();
 		ASSERT_GE(churn, 0);
 		if (!churn) {
+			/* Dies with the test, however it ends. */
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			/* 4 MiB blocks: each free requests a pass */
 			for (;;) {
 				char *q = touch(4);
@@ -333,6 +371,7 @@ TEST_F_TIMEOUT(tunables, enable_toggles_against_frees, 600)
 					munmap(q, 4 * MIB);
 			}
 		}
+		self->churn[0] = churn;	/* the teardown kills it if we fail */
 		for (i = 0; i < TOGGLES; i++) {
 			ASSERT_EQ(set_param("enable", i & 1), 0);
 			usleep(rand() % 2000);
@@ -342,7 +381,8 @@ TEST_F_TIMEOUT(tunables, enable_toggles_against_frees, 600)
 		p = touch(FREE_MIB);
 		ASSERT_NE(p, NULL);
 		kill(churn, SIGKILL);
-		ASSERT_EQ(waitpid(churn, &status, 0), churn);
+		ASSERT_EQ(wait_child(churn, &status, 10), 0);
+		self->churn[0] = 0;
 		host_sample_wait();
 		before = host_rss_kb();
 		munmap(p, FREE_MIB * MIB);
@@ -365,7 +405,8 @@ TEST_F(tunables, zones_match_vmstat)
 	reported = vmstat_get("page_reporting_reported");
 	calls = vmstat_get("page_reporting_calls");
 	f = fopen(ZONES, "r");
-	ASSERT_NE(f, NULL) TH_LOG("no " ZONES);
+	if (!f)
+		SKIP(return, "no " ZONES ": a kernel without the virtstack stack");
 	ASSERT_NE(fgets(line, sizeof(line), f), NULL);	/* the header */
 	while (fgets(line, sizeof(line), f)) {
 		int n = sscanf(line, "%*d %*s %*u %*u %ld", &kb);
@@ -419,6 +460,8 @@ static void churn(unsigned int seed, double secs)
 {
 	double t0 = now();
 
+	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* dies with the test */
+
 	while (now() - t0 < secs) {
 		long mib = 1 + rand_r(&seed) % 64;
 		char *p = touch(mib);
@@ -451,7 +494,9 @@ static void churn_check(struct __test_metadata *_metadata, pid_t *pid, long base
 	int i, status;
 
 	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(waitpid(pid[i], &status, 0), pid[i]);
+		ASSERT_EQ(wait_child(pid[i], &status, 60), 0)
+			TH_LOG("a churning process did not end within a minute");
+		pid[i] = 0;
 		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
 	}
 	EXPECT_GT(vmstat_get("page_reporting_calls"), 0);
@@ -464,15 +509,14 @@ static void churn_check(struct __test_metadata *_metadata, pid_t *pid, long base
 
 TEST_F_TIMEOUT(tunables, churn_loses_no_memory, 120)
 {
-	pid_t pid[2];
 	long base;
 
 	ASSERT_EQ(set_param("page_reporting_delay_ms", 0), 0);
 	sleep(2);
 	base = free_kb();
 	ASSERT_GT(base, 0);
-	churn_start(_metadata, pid, 1, 15);
-	churn_check(_metadata, pid, base);
+	churn_start(_metadata, self->churn, 1, 15);
+	churn_check(_metadata, self->churn, base);
 }
 
 #define MEMORY	"/sys/devices/system/memory/"
@@ -487,9 +531,10 @@ static int block_set(int id, const char *state)
 
 /*
  * The memory blocks that can go offline now: those of one zone, holding
- * no unmovable page (each is tried, and put back online at once).
+ * no unmovable page (each is tried, and put back online at once), into
+ * self->blocks. A block that does not come back is self->stuck.
  */
-static int offlinable_blocks(int *blocks, int max)
+static int offlinable_blocks(struct _test_data_tunables *self)
 {
 	char path[300], zones[128];
 	struct dirent *d;
@@ -498,7 +543,7 @@ static int offlinable_blocks(int *blocks, int max)
 
 	if (!dir)
 		return -1;
-	while ((d = readdir(dir)) && n < max) {
+	while ((d = readdir(dir)) && n < MAX_BLOCKS) {
 		if (sscanf(d->d_name, "memory%d", &id) != 1 || !id)
 			continue;
 		snprintf(path, sizeof(path), MEMORY "%s/valid_zones", d->d_name);
@@ -507,13 +552,32 @@ static int offlinable_blocks(int *blocks, int max)
 		if (block_set(id, "offline"))
 			continue;
 		if (block_set(id, "online")) {
+			self->stuck = id;
 			n = -1;		/* lost memory: the caller fails */
 			break;
 		}
-		blocks[n++] = id;
+		self->blocks[n++] = id;
+		self->nr_blocks = n;
 	}
 	closedir(dir);
 	return n;
+}
+
+/* Puts every block the test took offline back online (the teardown). */
+static void blocks_online(struct _test_data_tunables *self)
+{
+	char path[128], state[32];
+	int i;
+
+	for (i = -1; i < self->nr_blocks; i++) {
+		int id = i < 0 ? self->stuck : self->blocks[i];
+
+		if (id < 0)
+			continue;
+		snprintf(path, sizeof(path), MEMORY "memory%d/state", id);
+		if (!read_str(path, state, sizeof(state)) && !strncmp(state, "offline", 7))
+			block_set(id, "online");
+	}
 }
 
 /*
@@ -526,19 +590,22 @@ static int offlinable_blocks(int *blocks, int max)
 TEST_F_TIMEOUT(tunables, churn_with_memory_offline, 240)
 {
 	long total = meminfo_kb("MemTotal"), base;
-	int blocks[64], n, i, offlined = 0, busy = 0;
-	pid_t pid[2];
+	int *blocks = self->blocks, n, i, offlined = 0, busy = 0;
 	double t0;
 
+	if (!virtstack_guest())
+		SKIP(return, "takes memory blocks offline: " GUEST_ONLY);
+	if (access(MEMORY, F_OK))
+		SKIP(return, "no " MEMORY " (CONFIG_MEMORY_HOTPLUG)");
 	ASSERT_EQ(set_param("page_reporting_delay_ms", 0), 0);
-	n = offlinable_blocks(blocks, 64);
+	n = offlinable_blocks(self);
 	ASSERT_GT(n, 0)
 		TH_LOG("no memory block under %s can go offline (CONFIG_MEMORY_HOTREMOVE?)",
 		       MEMORY);
 	sleep(2);
 	base = free_kb();
 	ASSERT_GT(base, 0);
-	churn_start(_metadata, pid, 11, 20);
+	churn_start(_metadata, self->churn, 11, 20);
 	t0 = now();
 	for (i = 0; now() - t0 < 20; i = (i + 1) % n) {
 		if (block_set(blocks[i], "offline")) {
@@ -554,7 +621,7 @@ TEST_F_TIMEOUT(tunables, churn_with_memory_offline, 240)
 	       n, offlined, busy);
 	EXPECT_GT(offlined, 0) TH_LOG("no block went offline while the churn ran");
 	EXPECT_EQ(meminfo_kb("MemTotal"), total) TH_LOG("a block stayed offline");
-	churn_check(_metadata, pid, base);
+	churn_check(_metadata, self->churn, base);
 }
 
 TEST_HARNESS_MAIN

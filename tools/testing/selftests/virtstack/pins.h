@@ -27,6 +27,21 @@ static inline int read_pins(struct pins *p)
 	return ret;
 }
 
+/*
+ * Why the counters cannot be read here, for a test to skip with; NULL if
+ * they can.
+ */
+static inline const char *pins_unavailable(void)
+{
+	struct pins p;
+
+	if (geteuid())
+		return "not root: exact nr_foll_pin_* counts need /proc/sys/vm/stat_refresh";
+	if (read_pins(&p))
+		return "no nr_foll_pin_* in /proc/vmstat, or no /proc/sys/vm/stat_refresh";
+	return NULL;
+}
+
 /* Pins taken since @before and not yet released. */
 static inline long pins_outstanding(const struct pins *before)
 {

@@ -35,7 +35,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "kselftest_harness.h"
+#include "../kselftest_harness.h"
 #include "files.h"
 
 #define BIN	"/virtstack/bin/"
@@ -45,6 +45,9 @@
 FIXTURE(vhost) {
 	char saved[8];
 	char saved_kmap[8];
+	char saved_ksm[8];		/* KSM's run, "" if untouched */
+	char saved_numa[8];		/* kernel.numa_balancing, "" if untouched */
+	double t0;			/* when the test started */
 };
 
 FIXTURE_VARIANT(vhost) {
@@ -67,37 +70,66 @@ FIXTURE_VARIANT_ADD(vhost, kmap) {
 	.meta_accel = "Y",
 };
 
+#define KSM_RUN		"/sys/kernel/mm/ksm/run"
+#define NUMA		"/proc/sys/kernel/numa_balancing"
+
 FIXTURE_SETUP(vhost)
 {
+	char batch[8], kmap[8];
+	int ret, err;
+
+	self->t0 = mono_now();
+	if (geteuid())
+		SKIP(return, "not root: the test sets vhost's module parameters");
 	/* Loaded with the other modules, but not in a virtstack.only= boot. */
-	if (access("/dev/vhost-test", F_OK) && system("modprobe vhost_test"))
+	if (access("/dev/vhost-test", F_OK) && load_module("vhost_test"))
 		TH_LOG("modprobe vhost_test failed");
-	if (read_str(BATCH, self->saved, sizeof(self->saved)))
-		SKIP(return, BATCH ": %s (a tree without the stack)", strerror(errno));
-	ASSERT_EQ(0, write_str(BATCH, variant->batch_uaccess));
-	if (read_str(KMAP, self->saved_kmap, sizeof(self->saved_kmap)))
-		SKIP(return, KMAP ": %s (a tree without the stack)", strerror(errno));
-	ASSERT_EQ(0, write_str(KMAP, variant->meta_accel));
+	/* Both read first: a setup that skips gets no teardown. */
+	if (read_str(BATCH, batch, sizeof(batch)) || read_str(KMAP, kmap, sizeof(kmap)))
+		SKIP(return, "no %s or %s: %s", BATCH, KMAP,
+		     "module vhost not loaded, or a kernel without the virtstack stack");
+	memcpy(self->saved, batch, sizeof(batch));
+	memcpy(self->saved_kmap, kmap, sizeof(kmap));
+	ret = write_str(BATCH, variant->batch_uaccess);
+	if (!ret)
+		ret = write_str(KMAP, variant->meta_accel);
+	err = errno;
+	if (ret) {
+		write_str(BATCH, batch);
+		write_str(KMAP, kmap);
+	}
+	ASSERT_EQ(0, ret) TH_LOG("set batch_uaccess and meta_accel: %s", strerror(err));
 }
 
 FIXTURE_TEARDOWN(vhost)
 {
+	if (self->saved_ksm[0])
+		EXPECT_EQ(0, write_str(KSM_RUN, self->saved_ksm));
+	if (self->saved_numa[0])
+		EXPECT_EQ(0, write_str(NUMA, self->saved_numa));
 	if (self->saved[0])
 		EXPECT_EQ(0, write_str(BATCH, self->saved));
 	if (self->saved_kmap[0])
 		EXPECT_EQ(0, write_str(KMAP, self->saved_kmap));
 }
 
-/* Runs BIN/argv[0] with argv; its exit status, or -1 if it died or could not run. */
-static int run(struct __test_metadata *_metadata, const char *dev, char *const argv[])
+/*
+ * Runs BIN/argv[0] with argv; its exit status, or -1 if it died or could
+ * not run. It is killed a few seconds before the test's own timeout, so
+ * that the teardown still runs and puts the parameters back.
+ */
+static int run(struct __test_metadata *_metadata, double t0, const char *dev,
+	       char *const argv[])
 {
+	double left = _metadata->timeout - (mono_now() - t0) - 3;
 	char path[64];
 	int status;
 	pid_t pid;
 
 	snprintf(path, sizeof(path), BIN "%s", argv[0]);
 	if (access(path, X_OK))
-		SKIP(return 0, "%s missing: a tree without the stack's tools/virtio", path);
+		SKIP(return 0, "%s missing: %s", path,
+		     "the virtstack guest's tools/virtio build of the stack");
 	if (access(dev, R_OK | W_OK))
 		SKIP(return 0, "%s: %s", dev, strerror(errno));
 	fflush(stdout);
@@ -107,25 +139,29 @@ static int run(struct __test_metadata *_metadata, const char *dev, char *const a
 		execv(path, argv);
 		_exit(127);
 	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	if (wait_child(pid, &status, left > 1 ? left : 1)) {
+		TH_LOG("%s still ran 3 s before the test's timeout (%d s): killed",
+		       argv[0], _metadata->timeout);
+		return -1;
+	}
 	if (WIFSIGNALED(status))
 		TH_LOG("%s killed by signal %d", argv[0], WTERMSIG(status));
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 /* virtio_test ARGS, on a used ring that spans three log pages. */
-static int virtio_test(struct __test_metadata *_metadata, const char *a, const char *b,
-		       const char *c)
+static int virtio_test(struct __test_metadata *_metadata, struct _test_data_vhost *self,
+		       const char *a, const char *b, const char *c)
 {
 	char *const argv[] = { "virtio_test", "--ring-size=1024", (char *)a, (char *)b,
 			       (char *)c, NULL };
 
-	return run(_metadata, "/dev/vhost-test", argv);
+	return run(_metadata, self->t0, "/dev/vhost-test", argv);
 }
 
 /* virtio_test ARGS..., on a used ring of three pages. */
 #define virtio_test_args(...)						\
-	run(_metadata, "/dev/vhost-test",				\
+	run(_metadata, self->t0, "/dev/vhost-test",			\
 	    (char *const []){ "virtio_test", "--ring-size=1024", __VA_ARGS__, NULL })
 
 /* virtstack.stress=N on the guest's command line, or 1 */
@@ -140,47 +176,49 @@ static int stress(void)
  * vhost_net_test ARGS; a lost buffer fails it after five minutes (per
  * stress), within the test's own harness timeout.
  */
-static int vhost_net_test(struct __test_metadata *_metadata, const char *a, const char *b,
-			  const char *c, const char *d)
+static int vhost_net_test(struct __test_metadata *_metadata, struct _test_data_vhost *self,
+			  const char *a, const char *b, const char *c, const char *d)
 {
 	char timeout[32];
 	char *const argv[] = { "vhost_net_test", timeout, (char *)a, (char *)b, (char *)c,
 			       (char *)d, NULL };
 
 	snprintf(timeout, sizeof(timeout), "--timeout=%d", 300 * stress());
-	return run(_metadata, "/dev/vhost-net", argv);
+	return run(_metadata, self->t0, "/dev/vhost-net", argv);
 }
 
 /* Entry 511 of the used ring straddles two log pages. */
 TEST_F(vhost, used_ring_log_batch_1)
 {
-	EXPECT_EQ(0, virtio_test(_metadata, "--batch=1", "--log=1100", NULL));
+	EXPECT_EQ(0, virtio_test(_metadata, self, "--batch=1", "--log=1100", NULL));
 }
 
 TEST_F(vhost, used_ring_log_batch_16)
 {
-	EXPECT_EQ(0, virtio_test(_metadata, "--batch=16", "--log=4096", NULL));
+	EXPECT_EQ(0, virtio_test(_metadata, self, "--batch=16", "--log=4096", NULL));
 }
 
 TEST_F(vhost, used_ring_log_batch_64)
 {
-	EXPECT_EQ(0, virtio_test(_metadata, "--batch=64", "--log=8192", NULL));
+	EXPECT_EQ(0, virtio_test(_metadata, self, "--batch=64", "--log=8192", NULL));
 }
 
 TEST_F(vhost, used_ring_log_batch_random)
 {
-	EXPECT_EQ(0, virtio_test(_metadata, "--batch=random", "--log=8192", NULL));
+	EXPECT_EQ(0, virtio_test(_metadata, self, "--batch=random", "--log=8192", NULL));
 }
 
 TEST_F(vhost, used_ring_log_no_event_idx)
 {
-	EXPECT_EQ(0, virtio_test(_metadata, "--no-event-idx", "--batch=random", "--log=8192"));
+	EXPECT_EQ(0, virtio_test(_metadata, self, "--no-event-idx", "--batch=random",
+				 "--log=8192"));
 }
 
 /* The simulator's own test: random batches, resets of the backend. */
 TEST_F(vhost, virtio_test_reset)
 {
-	EXPECT_EQ(0, virtio_test(_metadata, "--batch=random", "--reset=500", "--buf-num=20000"));
+	EXPECT_EQ(0, virtio_test(_metadata, self, "--batch=random", "--reset=500",
+				 "--buf-num=20000"));
 }
 
 /*
@@ -238,14 +276,24 @@ TEST_F_TIMEOUT(vhost, mm_stress_ksm_numa, 300)
 	char ksm[8] = "", numa[8] = "", scans[24] = "";
 	unsigned long before, done;
 
-	if (read_str("/sys/kernel/mm/ksm/run", ksm, sizeof(ksm)) ||
-	    read_str("/proc/sys/kernel/numa_balancing", numa, sizeof(numa)))
+	if (read_str(KSM_RUN, ksm, sizeof(ksm)) || read_str(NUMA, numa, sizeof(numa)))
 		SKIP(return, "KSM or NUMA balancing: %s (CONFIG_KSM, CONFIG_NUMA_BALANCING)",
 		     strerror(errno));
+	if (access("/sys/devices/system/node/node1", F_OK))
+		SKIP(return, "no NUMA node1: boot with numa=fake=2");
+	/* What run() checks, before anything is changed */
+	if (access(BIN "virtio_test", X_OK))
+		SKIP(return, BIN "virtio_test missing: %s",
+		     "the virtstack guest's tools/virtio build of the stack");
+	if (access("/dev/vhost-test", R_OK | W_OK))
+		SKIP(return, "/dev/vhost-test: %m");
 	ASSERT_EQ(0, read_str("/sys/kernel/mm/ksm/full_scans", scans, sizeof(scans)));
 	before = strtoul(scans, NULL, 10);
-	ASSERT_EQ(0, write_str("/sys/kernel/mm/ksm/run", "1"));
-	ASSERT_EQ(0, write_str("/proc/sys/kernel/numa_balancing", "1"));
+	/* The teardown puts them back if the test fails on the way. */
+	memcpy(self->saved_ksm, ksm, sizeof(ksm));
+	memcpy(self->saved_numa, numa, sizeof(numa));
+	ASSERT_EQ(0, write_str(KSM_RUN, "1"));
+	ASSERT_EQ(0, write_str(NUMA, "1"));
 	EXPECT_EQ(0, virtio_test_args("--batch=random", "--buf-num=100000",
 				      "--mm-stress=ksm,numa", "--expect-meta=clear",
 				      "--expect-meta=revalidated"));
@@ -254,18 +302,21 @@ TEST_F_TIMEOUT(vhost, mm_stress_ksm_numa, 300)
 	TH_LOG("ksmd: %lu full scans while the rings were mergeable", done);
 	/* At least two: the first may have begun before the rings existed. */
 	EXPECT_LE(2, done);
-	EXPECT_EQ(0, write_str("/sys/kernel/mm/ksm/run", ksm));
-	EXPECT_EQ(0, write_str("/proc/sys/kernel/numa_balancing", numa));
+	EXPECT_EQ(0, write_str(KSM_RUN, ksm));
+	EXPECT_EQ(0, write_str(NUMA, numa));
+	self->saved_ksm[0] = '\0';
+	self->saved_numa[0] = '\0';
 }
 
 TEST_F_TIMEOUT(vhost, vhost_net_busyloop, 600)
 {
-	EXPECT_EQ(0, vhost_net_test(_metadata, "--busyloop=50", "--buf-num=2048", NULL, NULL));
+	EXPECT_EQ(0, vhost_net_test(_metadata, self, "--busyloop=50", "--buf-num=2048",
+				    NULL, NULL));
 }
 
 TEST_F_TIMEOUT(vhost, vhost_net_iotlb, 600)
 {
-	EXPECT_EQ(0, vhost_net_test(_metadata, "--iotlb", "--buf-num=2048", NULL, NULL));
+	EXPECT_EQ(0, vhost_net_test(_metadata, self, "--iotlb", "--buf-num=2048", NULL, NULL));
 }
 
 /*
@@ -277,7 +328,7 @@ TEST_F_TIMEOUT(vhost, vhost_net_iotlb_storm_busyloop, 7200)
 	char bufs[32];
 
 	snprintf(bufs, sizeof(bufs), "--buf-num=%d", 4096 * stress());
-	EXPECT_EQ(0, vhost_net_test(_metadata, "--iotlb-storm", "--busyloop=50", bufs, NULL));
+	EXPECT_EQ(0, vhost_net_test(_metadata, self, "--iotlb-storm", "--busyloop=50", bufs, NULL));
 }
 
 TEST_HARNESS_MAIN

@@ -31,12 +31,14 @@
  * response, which vhost-scsi logs since upstream v6.16 (patches
  * 1014-1018 here); on 6.12 only the used ring was logged.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/io_uring.h>
 #include <linux/vhost.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
 #include <linux/virtio_scsi.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +50,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kselftest_harness.h"
+#include "../kselftest_harness.h"
+#include "files.h"
 #include "pins.h"
 
 #define MEM_SIZE	(4UL << 20)
@@ -124,6 +127,7 @@ FIXTURE_SETUP(vscsi)
 {
 	const char *wwpn = getenv("VIRTSTACK_VHOST_WWPN");
 	const char *img = getenv("VIRTSTACK_LIO_IMG");
+	const char *why = pins_unavailable();
 	struct vhost_memory *table;
 	uint64_t features, want;
 	unsigned int q;
@@ -133,7 +137,12 @@ FIXTURE_SETUP(vscsi)
 	self->lio = -1;
 	self->mem = MAP_FAILED;
 	if (!wwpn || !img)
-		SKIP(return, "no LIO target (VIRTSTACK_VHOST_WWPN, VIRTSTACK_LIO_IMG)");
+		SKIP(return, "VIRTSTACK_VHOST_WWPN or VIRTSTACK_LIO_IMG unset: %s",
+		     "no LIO vhost target (the virtstack guest's lio lane sets one up)");
+	if (why)
+		SKIP(return, "%s", why);
+	if (access("/dev/vhost-scsi", F_OK))
+		SKIP(return, "no /dev/vhost-scsi (CONFIG_VHOST_SCSI)");
 	self->page = getpagesize();
 	self->lio = open(img, O_RDWR);
 	ASSERT_GE(self->lio, 0) TH_LOG("%s: %m", img);
@@ -196,9 +205,13 @@ FIXTURE_TEARDOWN(vscsi)
 		close(self->lio);
 }
 
+#define CMD_TIMEOUT_MS	20000
+
 /*
  * Sends one READ_10 (or WRITE_10 if @is_write) of @len bytes at @lba
- * between the device and @data; returns the SCSI status, or -1 if the command did not complete.
+ * between the device and @data; returns the SCSI status, or -1 if the
+ * command did not complete (within CMD_TIMEOUT_MS: a lost completion
+ * must not hang the test until its harness timeout).
  */
 static int scsi_rw(struct __test_metadata *_metadata, unsigned char *mem, struct vq *v,
 		   int is_write, uint32_t lba, void *data, uint32_t len)
@@ -208,6 +221,7 @@ static int scsi_rw(struct __test_metadata *_metadata, unsigned char *mem, struct
 	uint32_t blocks = len / BLOCK;
 	uint64_t one = 1, events;
 	struct vring_desc *d = v->desc;
+	double t0 = mono_now();
 
 	memset(req, 0, sizeof(*req));
 	memset(resp, 0xff, sizeof(*resp));
@@ -242,9 +256,20 @@ static int scsi_rw(struct __test_metadata *_metadata, unsigned char *mem, struct
 		return -1;
 
 	/* The call eventfd fires after the used entry is written. */
-	while (__atomic_load_n(&v->used->idx, __ATOMIC_ACQUIRE) == v->used_idx)
+	while (__atomic_load_n(&v->used->idx, __ATOMIC_ACQUIRE) == v->used_idx) {
+		struct pollfd pfd = { .fd = v->call, .events = POLLIN };
+		int left = CMD_TIMEOUT_MS - (int)((mono_now() - t0) * 1000);
+		int n = poll(&pfd, 1, left > 0 ? left : 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			TH_LOG("no completion of the command within %d s", CMD_TIMEOUT_MS / 1000);
+			return -1;
+		}
 		if (read(v->call, &events, sizeof(events)) != sizeof(events))
 			return -1;
+	}
 	v->used_idx++;
 	EXPECT_EQ(v->used->ring[(v->used_idx - 1) % VQ_NUM].id, 0);
 	EXPECT_EQ(resp->response, VIRTIO_SCSI_S_OK);
