@@ -87,6 +87,26 @@ static inline bool virtstack_guest(void)
 #define GUEST_ONLY	"changes host state; runs in the virtstack guest (VIRTSTACK_GUEST=1)"
 
 /*
+ * VIRTSTACK_STACK=1: the guest runs a kernel with the stack (the harness's
+ * init sets it when the initramfs was built from a stack tree). There,
+ * what the stack adds (its debugfs files, module parameters, tracepoints,
+ * vmstat counters, test modules) must be present: missing, it is a
+ * regression and fails; elsewhere it means another kernel and skips.
+ */
+static inline bool virtstack_stack(void)
+{
+	const char *s = getenv("VIRTSTACK_STACK");
+
+	return s && !strcmp(s, "1");
+}
+
+/* True when @ok is false on a kernel not known to carry the stack: skip. */
+static inline bool missing_outside_stack(bool ok)
+{
+	return !ok && !virtstack_stack();
+}
+
+/*
  * What the virtstack guest always has (its second 9p share, the balloon,
  * the host's RSS file): missing in the guest fails the test, as a broken
  * guest should; elsewhere the test skips with the reason. True when @ok is
@@ -118,9 +138,11 @@ static inline double mono_now(void)
 
 /*
  * Waits at most @secs seconds for the child @pid to exit, its status in
- * *@status. Returns 0 once it exited, -1 if waitpid() failed, and -2 if it
- * was still running: it was then killed (SIGKILL) and reaped if it died
- * within 2 s more (a task stuck in the kernel may not; it is left behind).
+ * *@status. Returns 0 once it exited, -1 if waitpid() failed, -2 if it was
+ * still running and was killed (SIGKILL) and reaped, -3 if it did not die
+ * within 2 s of the kill (a task stuck in the kernel): then it is left
+ * behind and its pid still names it. Only after -3 may the caller kill it
+ * again; after the others the pid may already be another process's.
  */
 static inline int wait_child(pid_t pid, int *status, double secs)
 {
@@ -140,7 +162,7 @@ static inline int wait_child(pid_t pid, int *status, double secs)
 			t0 = mono_now();
 			secs = 2;
 		} else if (killed && mono_now() - t0 >= secs) {
-			return -2;
+			return -3;	/* killed, not reaped: the pid is still its */
 		}
 		usleep(10 * 1000);
 	}

@@ -71,19 +71,17 @@ FIXTURE(loop9p)
  */
 static void loop9p_undo(struct _test_data_loop9p *self)
 {
-	int fd;
-
-	if (self->loop >= 0)
+	/*
+	 * Detach through our own fd: the device is then released at its last
+	 * close (it is bound with LO_FLAGS_AUTOCLEAR too). Reopening it by
+	 * name after the close could reach a device someone else bound since.
+	 */
+	if (self->loop >= 0) {
+		ioctl(self->loop, LOOP_CLR_FD, 0);
 		close(self->loop);
-	self->loop = -1;
-	if (self->dev[0]) {
-		fd = open(self->dev, O_RDWR);
-		if (fd >= 0) {
-			ioctl(fd, LOOP_CLR_FD, 0);
-			close(fd);
-		}
-		self->dev[0] = '\0';
 	}
+	self->loop = -1;
+	self->dev[0] = '\0';
 	if (self->backing >= 0) {
 		close(self->backing);
 		unlink(self->file);

@@ -178,9 +178,10 @@ FIXTURE_SETUP(poison)
 
 	if (geteuid())
 		SKIP(return, "not root: the test reads debugfs and /dev/kmsg, rebinds the balloon");
-	if (access(STATUS, R_OK))
+	if (missing_outside_stack(!access(STATUS, R_OK)))
 		SKIP(return, "no " STATUS ": debugfs not mounted, or %s",
 		     "a kernel without the virtstack stack");
+	ASSERT_EQ(access(STATUS, R_OK), 0) TH_LOG("no " STATUS " on the stack's kernel");
 	if (!virtstack_guest())
 		SKIP(return, "unbinds and binds the virtio balloon's driver: " GUEST_ONLY);
 	ret = balloon_features(self->features, sizeof(self->features), self->name,
