@@ -35,7 +35,7 @@ export BUILD KSRC EXTRA JOBS GUEST_TIMEOUT MODE MUTATION SIGNOFF
 setup:
 	@$(H)/setup.sh
 
-all test check kunit run vm bench mutate prepare apply series check-bisect: setup
+all test check kunit run vm bench mutate prepare: setup
 
 ifeq ($(ARCH),arm64)
 LANES := kunit-arm64 arm64
@@ -105,7 +105,7 @@ clean:
 help:
 	@echo 'make                 build the patched 6.12 kernel, boot it, run every suite, print the verdict'
 	@echo 'make check           checkpatch/sparse, kunit.py, then the guest run (what .ci/run calls)'
-	@echo 'make kunit           kunit.py run with the stack kunitconfig only'
+	@echo 'make kunit           kunit.py run with the suites\' .kunitconfig files (mm, net/9p, ...)'
 	@echo 'make ARCH=arm64      the same for arm64: kunit.py --arch=arm64, then the kernel at EL2'
 	@echo '                     under qemu-system-aarch64 running the KVM selftests, VHE and nVHE'
 	@echo 'make run EXTRA=f     the guest run plus your own program(s) or script(s) in the guest'

@@ -4,7 +4,8 @@
 # kunit.sh SRC OUT [arm64]: runs the kernel's own tools/testing/kunit/kunit.py
 # on the prepared tree SRC with the .kunitconfig of each directory that
 # holds a suite (mm, net/9p, drivers/vhost, fs/nfs, fs/ceph: what
-# 'kunit.py run --kunitconfig=mm' uses in an applied tree) merged with the
+# 'kunit.py run --arch=x86_64 --kunitconfig=mm' uses in an applied tree;
+# not on UML, which has no THP, memory hotplug or ZONE_DEVICE) merged with the
 # stack-wide virtstack.kunitconfig, x86_64 under qemu (so that GUP-fast and
 # THP exist), and writes one result row per suite to OUT. With arm64:
 # arch/arm64/kvm/vgic/.kunitconfig and virtstack-arm64.kunitconfig,

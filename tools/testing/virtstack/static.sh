@@ -17,7 +17,7 @@
 #                                the tree's selftests Makefile (TARGETS=
 #                                virtstack), and against the unpatched tree's
 #                                selftests and lib/ headers, where each must
-#                                build and then skip what needs the stack
+#                                build (make BASELINE=1 runs them there)
 # static.sh kconfig OUT          olddefconfig of small configurations (EXPERT,
 #                                no VM_EVENT_COUNTERS, no MEMCG): options of the
 #                                stack that cannot build there are not offered
@@ -174,7 +174,8 @@ kselftest)
 	[ -d "$obj/usr/include" ] || die "no exported headers in $obj/usr/include: build the tree first"
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
-	if make -C "$tree/src/tools/testing/selftests" TARGETS=virtstack O="$tmp/o" \
+	# MAKEFLAGS of the harness's make (BUILD=, ...) must not reach them.
+	if env -u MAKEFLAGS -u MAKEOVERRIDES -u MFLAGS make -C "$tree/src/tools/testing/selftests" TARGETS=virtstack O="$tmp/o" \
 		USERCFLAGS=-Werror KHDR_INCLUDES="-isystem $obj/usr/include" \
 		> "$tmp/log" 2>&1 && [ -x "$tmp/o/kselftest/virtstack/mmu_notifier_events" ]; then
 		row "kselftest: make -C tools/testing/selftests TARGETS=virtstack" 1 0 0
@@ -190,7 +191,7 @@ kselftest)
 		tools/testing/selftests/kselftest.h tools/testing/selftests/kselftest_harness.h \
 		lib/test_hmm_uapi.h | tar -C "$tmp/base" -xf -
 	cp -r "$VS_TOP/tools/testing/selftests/virtstack" "$tmp/base/tools/testing/selftests/"
-	if make -C "$tmp/base/tools/testing/selftests/virtstack" OUTPUT="$tmp/base/out" \
+	if env -u MAKEFLAGS -u MAKEOVERRIDES -u MFLAGS make -C "$tmp/base/tools/testing/selftests/virtstack" OUTPUT="$tmp/base/out" \
 		USERCFLAGS=-Werror KHDR_INCLUDES="-isystem $obj/usr/include" \
 		> "$tmp/log" 2>&1; then
 		row "kselftest: the tests build against unpatched 6.12" 1 0 0
