@@ -10,7 +10,10 @@
 # ICOUNT=1 boots with -icount shift=0,sleep=off (single-threaded TCG): guest
 # time then counts executed instructions, a reproducible proxy for cost that
 # is blind to what an instruction costs on hardware (SMAP, fences).
-# BENCH=NAME runs only bench/NAME; KERNELS=stack skips the baseline kernel,
+# Each boot's figures must then agree within 2% across the rounds: the
+# spread column ((max - min) / median, per kernel) says whether they do.
+# BENCH=NAME runs only bench/NAME (BENCH=NAME,NAME,... those); KERNELS=stack
+# skips the baseline kernel,
 # for benchmarks that compare within one boot (page_reporting: on vs off).
 # VS_ARCH=arm64 (make bench ARCH=arm64): the arm64 kernels instead, with
 # lock statistics (configs/lockstat.config), booted at EL2, running
@@ -27,6 +30,8 @@ rm -f "$out"/*.log
 if [ "${ICOUNT:-}" = 1 ]; then
 	[ "${VS_ARCH:-x86_64}" = x86_64 ] || die "ICOUNT=1 is for the x86_64 benchmarks"
 	export VS_QEMU_ARGS="${VS_QEMU_ARGS:-} -accel tcg,thread=single -icount shift=0,sleep=off"
+	GUEST_CMDLINE="${GUEST_CMDLINE:-} virtstack.icount=1"
+	export GUEST_CMDLINE
 fi
 
 kernels=${KERNELS:-baseline stack}
@@ -35,16 +40,22 @@ for m in $kernels; do
 done
 nk=$(echo $kernels | wc -w)
 arch=${VS_ARCH:-x86_64}
-if [ -n "${BENCH:-}" ] && [ "$arch" = arm64 ]; then
-	grep -q "^$BENCH " "$VS_HARNESS/guest-arm64/bench-list" ||
-		die "BENCH=$BENCH: no such arm64 benchmark; there are: $(sed -n 's/^\([a-z_0-9]*\) .*/\1/p' \
-			"$VS_HARNESS/guest-arm64/bench-list" | tr '\n' ' ')"
-	GUEST_CMDLINE="${GUEST_CMDLINE:-} virtstack.only=$BENCH"
-	export GUEST_CMDLINE
-elif [ -n "${BENCH:-}" ]; then
-	ls "$VS_HARNESS/bench/$BENCH".* > /dev/null 2>&1 ||
-		die "BENCH=$BENCH: no such benchmark; there are: $(ls "$VS_HARNESS/bench" | sed 's/\..*//' | tr '\n' ' ')"
-	GUEST_CMDLINE="${GUEST_CMDLINE:-} virtstack.only=$BENCH"
+if [ -n "${BENCH:-}" ]; then
+	[ "$arch" != arm64 ] || [ "$(echo "$BENCH" | tr ',' ' ' | wc -w)" = 1 ] ||
+		die "BENCH=$BENCH: the arm64 guest runs one benchmark or all; name one"
+	for b in $(echo "$BENCH" | tr ',' ' '); do
+		if [ "$arch" = arm64 ]; then
+			grep -q "^$b " "$VS_HARNESS/guest-arm64/bench-list" ||
+				die "BENCH=$BENCH: no arm64 benchmark $b; there are: $(sed -n \
+					's/^\([a-z_0-9]*\) .*/\1/p' "$VS_HARNESS/guest-arm64/bench-list" |
+					tr '\n' ' ')"
+		else
+			ls "$VS_HARNESS/bench/$b".* > /dev/null 2>&1 ||
+				die "BENCH=$BENCH: no benchmark $b; there are: $(ls "$VS_HARNESS/bench" |
+					sed 's/\..*//' | tr '\n' ' ')"
+		fi
+	done
+	GUEST_CMDLINE="${GUEST_CMDLINE:-} virtstack.only=$(echo "$BENCH" | tr ' ' ',')"
 	export GUEST_CMDLINE
 fi
 
@@ -102,14 +113,16 @@ for f in "$out"/*-*.log; do
 	k=${f##*/}
 	k=${k%-*.log}
 	awk -v k="$k" '{ print $2, k, $3, $4, $5 }' "$f"
-done | LC_ALL=C sort -k1,1 -k2,2 -k3,3g | awk -v json="$out/results.json" '
+done | LC_ALL=C sort -k1,1 -k2,2 -k3,3g | awk -v json="$out/results.json" -v icount="${ICOUNT:-0}" '
 function median(arr, n) { return n % 2 ? arr[(n + 1) / 2] : (arr[n / 2] + arr[n / 2 + 1]) / 2 }
+# (max - min) / median over one kernel'"'"'s runs (sorted), in percent
+function spread(arr, n, md) { return (n > 1 && md + 0) ? sprintf("%.1f", 100 * (arr[n] - arr[1]) / md) : "-" }
 {
 	key = $1 SUBSEP $2; v[key, ++cnt[key]] = $3; unit[$1] = $4; dir[$1] = $5
 	if (!($1 in seen)) { seen[$1] = 1; order[++nm] = $1 }
 }
 END {
-	printf "\n%-56s %15s %14s %10s  %s\n", "metric", "A: baseline", "B: stack", "B/A", "(runs A/B, better)"
+	printf "\n%-56s %15s %14s %10s  %s\n", "metric", "A: baseline", "B: stack", "B/A", "(runs A/B, better, spread % A/B)"
 	printf "{\n  \"metrics\": [" > json
 	for (i = 1; i <= nm; i++) {
 		m = order[i]
@@ -120,9 +133,14 @@ END {
 		ma = na ? sprintf("%.3f", median(a, na)) : "null"
 		mb = nb ? sprintf("%.3f", median(b, nb)) : "null"
 		ratio = (na && nb && ma + 0) ? sprintf("%.4f", mb / ma) : "null"
-		printf "%-56s %10s %-4s %9s %-4s %10s  (%d/%d, %s)\n", m, ma, unit[m], mb, unit[m], ratio, na, nb, dir[m]
-		printf "%s\n    {\"metric\": \"%s\", \"unit\": \"%s\", \"better\": \"%s\", \"baseline_median\": %s, \"stack_median\": %s, \"ratio\": %s, \"runs\": [%d, %d]}", (i > 1 ? "," : ""), m, unit[m], dir[m], ma, mb, ratio, na, nb >> json
+		sa = spread(a, na, ma); sb = spread(b, nb, mb)
+		if ((sa != "-" && sa + 0 > 2) || (sb != "-" && sb + 0 > 2)) wide = wide " " m
+		printf "%-56s %10s %-4s %9s %-4s %10s  (%d/%d, %s, %s/%s)\n", m, ma, unit[m], mb, unit[m], ratio, na, nb, dir[m], sa, sb
+		printf "%s\n    {\"metric\": \"%s\", \"unit\": \"%s\", \"better\": \"%s\", \"baseline_median\": %s, \"stack_median\": %s, \"ratio\": %s, \"runs\": [%d, %d], \"spread_pct\": [\"%s\", \"%s\"]}", (i > 1 ? "," : ""), m, unit[m], dir[m], ma, mb, ratio, na, nb, sa, sb >> json
 	}
 	printf "\n  ]\n}\n" >> json
+	if (icount == 1)
+		printf "\nicount: %s\n", wide == "" ? "every metric agrees within 2% across its boots" : \
+			"these metrics spread more than 2% across their boots (not instruction-bound):" wide
 }'
 info "figures: $out/results.json (raw: $out/*.log)"

@@ -11,6 +11,15 @@
 # 256 KiB reads (MB/s), RUNTIME seconds each after a 1 s ramp.
 # Prints "BENCH fio_<job>_<backend> <value> <unit> higher" for make bench;
 # a backend that is missing or a job that fails is an error.
+#
+# Under make bench ICOUNT=1 (VIRTSTACK_ICOUNT=1) a guest nanosecond is one
+# executed instruction, so each job also prints the thousands of guest
+# instructions per I/O, 10^6 / IOPS, as "BENCH fio_<job>_<backend>_kinsn
+# <value> kinsn/io lower": instructions of the whole guest, the fio process,
+# the kernel and the in-guest server (knfsd, the FUSE server) together. On
+# blk and 9p, where qemu serves the I/O outside the guest, an idle guest's
+# clock jumps to its next timer instead, so there it is not a count of
+# instructions alone (make bench says whether the boots agree).
 
 runtime=${RUNTIME:-3}
 size=16M
@@ -20,15 +29,23 @@ failed=0
 #   FIELD of fio's terse v3 output: 7 read KiB/s, 8 read IOPS, 49 write IOPS
 job()
 {
+	case "$4" in
+	*write) iops=49 ;;
+	*) iops=8 ;;
+	esac
 	out=$(fio --name="$3" --filename="$2" --size=$size --direct=1 --rw="$4" \
 		--bs="$5" --ioengine=psync --ramp_time=1 --runtime="$runtime" --time_based \
 		--randrepeat=1 --norandommap --allow_file_create="$create" \
 		--output-format=terse --terse-version=3 2>&1)
-	v=$(echo "$out" | awk -F';' -v f="$6" -v u="$7" '
-		$1 == 3 && $5 == 0 { print (u == "MB/s" ? $f / 1024 : $f); ok = 1 }
+	v=$(echo "$out" | awk -F';' -v f="$6" -v u="$7" -v i="$iops" '
+		$1 == 3 && $5 == 0 && $i > 0 {
+			print (u == "MB/s" ? $f / 1024 : $f), 1e6 / $i; ok = 1
+		}
 		END { exit !ok }')
 	if [ $? = 0 ]; then
-		echo "BENCH fio_$3_$1 $v $7 higher"
+		echo "BENCH fio_$3_$1 ${v% *} $7 higher"
+		[ "${VIRTSTACK_ICOUNT:-}" != 1 ] ||
+			echo "BENCH fio_$3_$1_kinsn ${v#* } kinsn/io lower"
 	else
 		echo "fio.sh: $3 on $1 ($2) failed:"
 		echo "$out" | sed 's/^/# /'
