@@ -456,7 +456,8 @@ TEST_F_TIMEOUT(vscsi, sustained_rw_returns_data_and_pins, 900)
 		bad += memcmp(data, check, self->page) != 0;
 	}
 	secs = mono_now() - t0;
-	EXPECT_EQ(bad, 0) TH_LOG("%ld of %ld READ_10s returned other data than written", bad, pairs);
+	EXPECT_EQ(bad, 0)
+		TH_LOG("%ld of %ld READ_10s returned other data than written", bad, pairs);
 
 	/* The worker releases a command's pages after its used entry. */
 	for (tries = 0; tries < 500 && pins_outstanding(&before) > 0; tries++)

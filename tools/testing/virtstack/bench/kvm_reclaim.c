@@ -94,8 +94,10 @@ int main(void)
 		printf("kvm_reclaim: no decisions in %strace\n", TRACING);
 		return 1;
 	}
-	printf("BENCH kvm_reclaim_calls_per_round %.2f calls lower\n", (double)(all - kept) / ROUNDS);
-	printf("BENCH kvm_reclaim_skipped_per_round %.2f calls higher\n", (double)kept / ROUNDS);
+	printf("BENCH kvm_reclaim_calls_per_round %.2f calls lower\n",
+	       (double)(all - kept) / ROUNDS);
+	printf("BENCH kvm_reclaim_skipped_per_round %.2f calls higher\n",
+	       (double)kept / ROUNDS);
 	munmap(mem, SLOT_SIZE);
 	close(vm);
 	close(kvm);
