@@ -13,6 +13,8 @@
 
 #include <kunit/test.h>
 #include <kunit/static_stub.h>
+#include <linux/completion.h>
+#include <linux/kthread.h>
 
 #define VITS_KUNIT_VCPUS	2
 #define VITS_KUNIT_ITSES	2
@@ -30,6 +32,9 @@ struct vits_kunit {
 	int lpis_enabled_calls;
 	/* the racing disable's invalidation also ran, and saw the entry */
 	bool disable_saw_entry;
+	/* an ITS disable racing a translation (vits_kunit_its_disable_racing) */
+	struct completion its_disabled;
+	bool its_disabled_in_window;
 };
 
 static struct vgic_irq *vits_kunit_add_lpi(struct kunit *test, struct kvm *kvm,
@@ -477,6 +482,65 @@ static void vits_kunit_its_disable(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vits_kunit_resolve(f, 1, 0, &irq), 0);
 }
 
+static int vits_kunit_its_disabler(void *data)
+{
+	struct vits_kunit *f = data;
+
+	vgic_mmio_write_its_ctlr(f->kvm, &f->its[0], GITS_CTLR, 4, 0);
+	complete(&f->its_disabled);
+	return 0;
+}
+
+/*
+ * vgic_lpis_enabled() runs in vgic_its_resolve_lpi() after the check of
+ * its->enabled and before the insertion: there, another thread clears
+ * GITS_CTLR.Enabled, and gets up to two seconds to finish. With the
+ * disable under the its_lock (patch 5003) it cannot, and waits for the
+ * translation to be done; without, it ends inside the window.
+ */
+static bool vits_kunit_its_disabled_after_check(struct kvm_vcpu *vcpu)
+{
+	struct vits_kunit *f = kunit_get_current_test()->priv;
+
+	if (f->lpis_enabled_calls++ == 0) {
+		struct task_struct *t;
+
+		t = kthread_run(vits_kunit_its_disabler, f, "vits_kunit_disable");
+		if (IS_ERR(t))
+			complete(&f->its_disabled);
+		else
+			f->its_disabled_in_window =
+				wait_for_completion_timeout(&f->its_disabled, 2 * HZ);
+	}
+	return atomic_read(&vcpu->arch.vgic_cpu.ctlr) == GICR_CTLR_ENABLE_LPIS;
+}
+
+/*
+ * Clearing GITS_CTLR.Enabled while a translation is between its check of
+ * the ITS and its insertion: the entry must not outlive the disable.
+ */
+static void vits_kunit_its_disable_racing_insert(struct kunit *test)
+{
+	struct vits_kunit *f = test->priv;
+	struct vgic_its *its = &f->its[0];
+	struct vgic_irq *irq = NULL;
+
+	init_completion(&f->its_disabled);
+	kunit_activate_static_stub(test, vgic_lpis_enabled,
+				   vits_kunit_its_disabled_after_check);
+	vits_kunit_resolve(f, 0, 0, &irq);
+	kunit_deactivate_static_stub(test, vgic_lpis_enabled);
+	wait_for_completion(&f->its_disabled);
+
+	KUNIT_ASSERT_EQ(test, f->lpis_enabled_calls, 1);
+	KUNIT_EXPECT_FALSE(test, its->enabled);
+	KUNIT_EXPECT_FALSE_MSG(test, f->its_disabled_in_window,
+			       "the ITS was disabled between a translation's check and its insertion");
+	KUNIT_EXPECT_TRUE_MSG(test, xa_empty(&its->translation_cache),
+			      "a translation cached across an ITS disable outlived it");
+	KUNIT_EXPECT_EQ(test, kref_read(&f->ite[0][0]->irq->refcount), 1);
+}
+
 static struct kunit_case vits_kunit_cases[] = {
 	KUNIT_CASE(vits_kunit_key_packing),
 	KUNIT_CASE(vits_kunit_insert_takes_ref),
@@ -487,6 +551,7 @@ static struct kunit_case vits_kunit_cases[] = {
 	KUNIT_CASE(vits_kunit_lpis_disabled_not_cached),
 	KUNIT_CASE_PARAM(vits_kunit_disable_racing_insert, vits_kunit_saw_entry_gen_params),
 	KUNIT_CASE(vits_kunit_its_disable),
+	KUNIT_CASE(vits_kunit_its_disable_racing_insert),
 	KUNIT_CASE_PARAM(vits_kunit_retarget, vits_kunit_retarget_gen_params),
 	{}
 };
