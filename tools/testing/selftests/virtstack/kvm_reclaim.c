@@ -10,17 +10,22 @@
  * and /dev/kvm exists, but a nested guest would be far too slow here.
  *
  * Permission changes (mprotect, clear_refs soft-dirty) must say "kept";
- * what frees memory (MADV_DONTNEED, munmap) must say "reclaimed". On 6.12
- * without the stack there is no such tracepoint and the tests skip.
+ * what frees memory (MADV_DONTNEED, munmap) must say "reclaimed", and so
+ * must per-page write-protection (userfaultfd's), after which the host
+ * may read the pages: SEV parts without coherent caches need the flush
+ * then. On 6.12 without the stack there is no such tracepoint and the
+ * tests skip.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <linux/userfaultfd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
@@ -141,6 +146,41 @@ TEST_F(vm, soft_dirty_is_not_reclaim)
 	EXPECT_EQ(kept, n);
 	/* The memory is the guest's still, unchanged. */
 	EXPECT_EQ(self->mem[SLOT_SIZE - 1], 0x5a);
+}
+
+/*
+ * UFFDIO_WRITEPROTECT: PROTECTION_PAGE, which frees nothing but precedes
+ * the host reading the pages (a snapshot; KSM and writeback write-protect
+ * the same way): reclaimed, so that SEV's flush runs.
+ */
+TEST_F(vm, uffd_wp_is_reclaim)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = {
+		.range = { (unsigned long)self->mem, SLOT_SIZE },
+		.mode = UFFDIO_REGISTER_MODE_WP,
+	};
+	struct uffdio_writeprotect wp = {
+		.range = reg.range,
+		.mode = UFFDIO_WRITEPROTECT_MODE_WP,
+	};
+	int uffd, n, kept;
+
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (uffd < 0)
+		SKIP(return, "userfaultfd: %s (CONFIG_USERFAULTFD)", strerror(errno));
+	ASSERT_EQ(ioctl(uffd, UFFDIO_API, &api), 0);
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		close(uffd);
+		SKIP(return, "UFFDIO_REGISTER_MODE_WP on anonymous memory: %s", strerror(errno));
+	}
+	ASSERT_EQ(ioctl(uffd, UFFDIO_WRITEPROTECT, &wp), 0)
+		TH_LOG("UFFDIO_WRITEPROTECT: %s", strerror(errno));
+	n = decisions("PROTECTION_PAGE", &kept);
+	EXPECT_GE(n, 1) TH_LOG("no decision for UFFDIO_WRITEPROTECT over a memslot");
+	EXPECT_EQ(kept, 0) TH_LOG("%d of %d per-page write-protections skipped the flush",
+				  kept, n);
+	close(uffd);
 }
 
 /* MADV_DONTNEED frees the pages: CLEAR, reclaimed. */
