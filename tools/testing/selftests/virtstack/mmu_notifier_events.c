@@ -318,7 +318,11 @@ TEST_F(mirror, mprotect_down_and_up_protection_vma)
 	n = COLLECT(a, len);
 	EXPECT_ONLY(n, PROTECTION_VMA, a, len);
 	EXPECT_FALSE(self->sel[0].flags & RANGE_NUMA_HINT);
-	/* An upgrade notifies too: mirrors may take the new permission. */
+	/*
+	 * An upgrade notifies too, though a mirror must not grant itself
+	 * the new permission from it (pages COW-shared or KSM-merged stay
+	 * read-only for the CPU): it faults for it.
+	 */
 	ASSERT_EQ(mprotect(a, len, PROT_READ | PROT_WRITE), 0);
 	n = COLLECT(a, len);
 	EXPECT_ONLY(n, PROTECTION_VMA, a, len);
