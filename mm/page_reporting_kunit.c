@@ -401,38 +401,34 @@ static void reallocation_clears_flag(struct kunit *test)
 	expect_fake_clean(test, f);
 }
 
-/*
- * An allocation that splits a reported block takes only what it needs: the
- * buddies that go back to the free lists stay reported (the host has no
- * memory behind them either). Blocks of BLOCK_ORDER - 2 are allocated from
- * a zone whose free blocks of the two orders above are all reported. A
- * free buddy of that order next to an allocated block can only come from
- * such a split: two free buddies within a pageblock would have merged.
- */
-static void split_keeps_the_rest_reported(struct kunit *test)
+/* Kicks until no free block of @order or above in @zone is unreported. */
+static void report_orders_from(struct pr_fake *f, struct zone *zone, unsigned int order)
 {
-	const unsigned int order = BLOCK_ORDER - 2;
-	struct pr_fake *f = pr_fake_get(test);
-	struct page *pages[NR_BLOCKS], **small;
-	unsigned long pfns[NR_BLOCKS];
-	int n, i, split = 0, flagged = 0;
-	struct zone *zone;
+	unsigned int o;
+	int i;
 
-	small = kunit_kcalloc(test, MAX_SPLIT_TRIES, sizeof(*small), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, small);
-	n = alloc_blocks(test, pages, NR_BLOCKS);
-	free_blocks(pages, pfns, n);
-	KUNIT_ASSERT_GT(test, kick_until_covered(f, pfns, n), 0);
-	zone = page_zone(pfn_to_page(pfns[0]));
-	for (i = 0; i < MAX_KICKS && (unreported_blocks(zone, BLOCK_ORDER) ||
-				      unreported_blocks(zone, BLOCK_ORDER - 1)); i++)
+	for (i = 0; i < MAX_KICKS; i++) {
+		for (o = order; o <= MAX_PAGE_ORDER; o++)
+			if (unreported_blocks(zone, o))
+				break;
+		if (o > MAX_PAGE_ORDER)
+			return;
 		pr_fake_kick(f);
+	}
+}
 
-	/*
-	 * The free blocks of the order go first, and their buddies are not
-	 * free; the first allocation that finds its buddy free split a block.
-	 */
-	for (n = 0; n < MAX_SPLIT_TRIES && !split; n++) {
+/*
+ * Allocates blocks of @order from @zone until one splits a free block, that
+ * is, finds its buddy of @order free. Returns whether that buddy is
+ * reported, or -1 if no allocation split a block; frees what it took.
+ */
+static int split_one(struct kunit *test, struct zone *zone, unsigned int order)
+{
+	struct page **small = kunit_kcalloc(test, MAX_SPLIT_TRIES, sizeof(*small), GFP_KERNEL);
+	int n, i, reported = -1;
+
+	KUNIT_ASSERT_NOT_NULL(test, small);
+	for (n = 0; n < MAX_SPLIT_TRIES && reported < 0; n++) {
 		struct page *buddy;
 
 		small[n] = alloc_pages(GFP_KERNEL | __GFP_NOWARN, order);
@@ -441,18 +437,56 @@ static void split_keeps_the_rest_reported(struct kunit *test)
 		buddy = pfn_to_page(page_to_pfn(small[n]) ^ (1UL << order));
 		spin_lock_irq(&zone->lock);
 		if (page_zone(small[n]) == zone && PageBuddy(buddy) &&
-		    page_private(buddy) == order) {
-			split++;
-			flagged += PageReported(buddy);
-		}
+		    page_private(buddy) == order)
+			reported = PageReported(buddy);
 		spin_unlock_irq(&zone->lock);
 	}
 	for (i = 0; i < n && small[i]; i++)
 		__free_pages(small[i], order);
-	if (!split)
-		kunit_skip(test, "%d allocations of order %u split no block", n, order);
-	KUNIT_EXPECT_GT_MSG(test, flagged, 0,
-			    "a block split from a reported zone left its buddy unreported");
+	return reported;
+}
+
+/*
+ * An allocation that splits a reported block takes only what it needs: the
+ * buddies of pageblock_order and above that go back to the free lists stay
+ * reported (the host has no memory behind them either). The smaller ones
+ * lie in the pageblock the allocation touches, which a host that backs
+ * guest memory with huge pages supplies whole: they go back unreported, to
+ * be reported again. Blocks of pageblock_order, then of pageblock_order - 1,
+ * are allocated from a zone whose free blocks of pageblock_order and above
+ * are all reported. A free buddy of the allocated order next to an
+ * allocated block can only come from a split: two free buddies would have
+ * merged.
+ */
+static void split_keeps_the_rest_reported(struct kunit *test)
+{
+	struct pr_fake *f = pr_fake_get(test);
+	struct page *pages[NR_BLOCKS];
+	unsigned long pfns[NR_BLOCKS];
+	struct zone *zone;
+	int n, big = -1, small;
+
+	n = alloc_blocks(test, pages, NR_BLOCKS);
+	free_blocks(pages, pfns, n);
+	KUNIT_ASSERT_GT(test, kick_until_covered(f, pfns, n), 0);
+	zone = page_zone(pfn_to_page(pfns[0]));
+
+	/* Without orders above pageblock_order, no buddy is that big. */
+	if (pageblock_order < MAX_PAGE_ORDER) {
+		report_orders_from(f, zone, pageblock_order);
+		big = split_one(test, zone, pageblock_order);
+	}
+	report_orders_from(f, zone, pageblock_order);
+	small = split_one(test, zone, pageblock_order - 1);
+	if (big < 0 && small < 0)
+		kunit_skip(test, "no allocation of order %u or %u split a block",
+			   pageblock_order, pageblock_order - 1);
+	if (big >= 0)
+		KUNIT_EXPECT_EQ_MSG(test, big, 1,
+				    "a split left its buddy of pageblock_order unreported");
+	if (small >= 0)
+		KUNIT_EXPECT_EQ_MSG(test, small, 0,
+				    "a split left its buddy below pageblock_order reported");
 	expect_fake_clean(test, f);
 }
 
