@@ -67,7 +67,9 @@ enum mirror_action { MIRROR_KEEP, MIRROR_READ_ONLY, MIRROR_DROP };
 /*
  * What an event-aware mirror does with its entries. PROTECTION_VMA without
  * the NUMA hint comes from mprotect(), which holds mmap_lock for writing
- * and has already set the VMA's new flags: they describe the range.
+ * and has already set the VMA's new flags. They say what to drop, never
+ * what to grant: "keep" keeps the entries as they were, read-only ones
+ * included, and a write the device wants afterwards faults.
  */
 static enum mirror_action mirror_aware_action(const struct mmu_notifier_range *range)
 {
@@ -79,7 +81,8 @@ static enum mirror_action mirror_aware_action(const struct mmu_notifier_range *r
 	    (range->flags & MMU_NOTIFIER_RANGE_NUMA_HINT))
 		return MIRROR_DROP;
 
-	mmap_assert_write_locked(range->mm);
+	/* mprotect() holds it for write; any other sender at least for read */
+	mmap_assert_locked(range->mm);
 	vma = vma_lookup(range->mm, range->start);
 	if (!vma || vma->vm_end < range->end || !(vma->vm_flags & VM_READ))
 		return MIRROR_DROP;

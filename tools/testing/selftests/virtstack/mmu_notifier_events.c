@@ -703,7 +703,7 @@ TEST_F_TIMEOUT(mirror, numa_hinting_protection_vma_numa_hint, 120)
 {
 	long len = NUMA_PAGES * self->psz, saved, delay;
 	char *a;
-	int i, n, hint = 0, other = 0;
+	int i, n, hint = 0, clear = 0, other = 0;
 	struct timespec t0, t;
 
 	saved = read_long("/proc/sys/kernel/numa_balancing");
@@ -731,6 +731,8 @@ TEST_F_TIMEOUT(mirror, numa_hinting_protection_vma_numa_hint, 120)
 			if (self->sel[i].event == PROTECTION_VMA &&
 			    (self->sel[i].flags & RANGE_NUMA_HINT))
 				hint++;
+			else if (self->sel[i].event == CLEAR)
+				clear++;
 			else
 				other++;
 		}
@@ -738,7 +740,14 @@ TEST_F_TIMEOUT(mirror, numa_hinting_protection_vma_numa_hint, 120)
 	} while (!hint && t.tv_sec - t0.tv_sec < 60);
 	restore(&self->saved);
 	EXPECT_GE(hint, 1) TH_LOG("no PROTECTION_VMA with NUMA_HINT over the buffer in 60 s");
-	/* Hinting faults restore access in place: nothing else is sent */
+	/*
+	 * Hinting faults restore access in place; on a guest with more than
+	 * one node (numa=fake=2) one may migrate a page, under a CLEAR of
+	 * its own. Nothing else is sent: above all no PROTECTION_VMA
+	 * without the hint, which would tell a mirror that mprotect() ran.
+	 */
+	if (clear)
+		TH_LOG("%d CLEAR (NUMA migration) beside the hints", clear);
 	EXPECT_EQ(other, 0) dump(_metadata, &self->log);
 	anon_free(a, self->psz, NUMA_PAGES);
 }
