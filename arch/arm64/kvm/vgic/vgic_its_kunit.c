@@ -532,7 +532,8 @@ static void vits_kunit_its_disable_racing_insert(struct kunit *test)
 	kunit_deactivate_static_stub(test, vgic_lpis_enabled);
 	wait_for_completion(&f->its_disabled);
 
-	KUNIT_ASSERT_EQ(test, f->lpis_enabled_calls, 1);
+	/* The check, and 5002's look again after the insertion */
+	KUNIT_ASSERT_GE(test, f->lpis_enabled_calls, 1);
 	KUNIT_EXPECT_FALSE(test, its->enabled);
 	KUNIT_EXPECT_FALSE_MSG(test, f->its_disabled_in_window,
 			       "the ITS was disabled between a translation's check and its insertion");
