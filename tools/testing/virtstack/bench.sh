@@ -104,7 +104,7 @@ while [ "$r" -lt "$rounds" ]; do
 			die "a benchmark failed on the $m kernel: $(grep '^@@VS end bench .* [1-9]' \
 				"$run/results.log" | cut -d' ' -f4 | tr '\n' ' ')(its output: $run/results.log)"
 		grep '^BENCH ' "$run/results.log" > "$out/$m-$r.log" ||
-			die "the $m guest reported no benchmark figures"
+			die "the $m guest reported no benchmark figures (only stack-only benchmarks? add KERNELS=stack)"
 	done
 done
 

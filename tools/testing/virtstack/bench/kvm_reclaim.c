@@ -4,9 +4,10 @@
  * saves (patches 2012-2013), in one boot of the stack's kernel. On 6.12
  * every invalidation that overlaps a memslot ends in
  * kvm_arch_guest_memory_reclaimed(), a WBINVD on every CPU for an SEV
- * guest; with the stack, the events that free nothing (PROTECTION_VMA,
- * PROTECTION_PAGE, SOFT_DIRTY) skip it, and the kvm_guest_memory_reclaimed
- * tracepoint says which way each went.
+ * guest; with the stack, mprotect(), NUMA hinting and clear_refs
+ * soft-dirty (PROTECTION_VMA, SOFT_DIRTY), which free nothing and after
+ * which the kernel reads nothing, skip it, and the
+ * kvm_guest_memory_reclaimed tracepoint says which way each went.
  *
  * A VM with one 64 MiB memslot (no vCPU) over anonymous memory; each round
  * does what a host does to a guest's memory besides freeing it, and frees
@@ -56,6 +57,10 @@ int main(void)
 	if (kvm < 0)
 		return fail("/dev/kvm (kvm_amd and kvm_intel do not load)");
 	if (access(EVENT "enable", W_OK)) {
+		if (getenv("VIRTSTACK_STACK")) {
+			printf("kvm_reclaim: no %s on the stack's kernel\n", EVENT "enable");
+			return 1;
+		}
 		printf("kvm_reclaim: no %s, so no stack KVM patches: nothing to measure\n",
 		       EVENT "enable");
 		return 0;
