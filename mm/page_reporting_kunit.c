@@ -307,6 +307,7 @@ static void register_busy(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, b);
 	pr_fake_init(b);
+	b->saved_order = a->saved_order;
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, pr_fake_destroy_action, b), 0);
 
 	KUNIT_EXPECT_EQ(test, page_reporting_register(&b->pr), -EBUSY);

@@ -32,7 +32,7 @@ struct vits_kunit {
 	int lpis_enabled_calls;
 	/* the racing disable's invalidation also ran, and saw the entry */
 	bool disable_saw_entry;
-	/* an ITS disable racing a translation (vits_kunit_its_disable_racing) */
+	/* an ITS disable racing a translation (its_disable_racing_insert) */
 	struct completion its_disabled;
 	bool its_disabled_in_window;
 };
