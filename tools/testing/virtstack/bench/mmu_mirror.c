@@ -74,7 +74,8 @@ int main(void)
 #else
 int main(void)
 {
-	printf("mmu_mirror: no lib/test_mmu_mirror_uapi.h in this tree, so no stack mmu_notifier patches: nothing to measure\n");
+	printf("mmu_mirror: no lib/test_mmu_mirror_uapi.h in this tree, %s\n",
+	       "so no stack mmu_notifier patches: nothing to measure");
 	return 0;
 }
 #endif
