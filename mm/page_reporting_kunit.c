@@ -47,7 +47,9 @@ struct pr_fake {
 	const char *why;		/* the first rule broken */
 	long fail_call;			/* this call fails with -EIO */
 	bool registered;
+	bool was_registered;
 	int saved_order;		/* page_reporting_order before it */
+	int set_order;			/* and after its registration */
 };
 
 /* The worker cannot use KUnit's assertions: count, and assert later. */
@@ -89,6 +91,9 @@ static int pr_fake_report(struct page_reporting_dev_info *pr,
 		if (xa_err(xa_store(fail ? &f->failed : &f->seen, pfn,
 				    xa_mk_value(order), GFP_KERNEL)))
 			pr_fake_bad(f, "out of memory recording a block");
+		/* Only a later successful call may flag it. */
+		if (fail)
+			xa_erase(&f->seen, pfn);
 		if (order >= NR_PAGE_ORDERS) {
 			pr_fake_bad(f, "a block above MAX_PAGE_ORDER");
 			continue;
@@ -120,6 +125,14 @@ static void pr_fake_init(struct pr_fake *f)
 	xa_init(&f->failed);
 }
 
+static void pr_fake_registered(struct pr_fake *f)
+{
+	pr_fake_registered(f);
+	if (!f->was_registered)
+		f->set_order = READ_ONCE(page_reporting_order);
+	f->was_registered = true;
+}
+
 static void pr_fake_unregister(struct pr_fake *f)
 {
 	if (f->registered)
@@ -131,12 +144,14 @@ static void pr_fake_unregister(struct pr_fake *f)
  * The first registration sets page_reporting_order for good (to
  * pageblock_order, as the fake asks for no order): put back what it was,
  * so that a device registered after the suite (a modular balloon) gets
- * its own. The static key it enabled stays on, as for every device.
+ * its own; unless a user changed it meanwhile. The static key it enabled
+ * stays on, as for every device.
  */
 static void pr_fake_destroy(struct pr_fake *f)
 {
 	pr_fake_unregister(f);
-	WRITE_ONCE(page_reporting_order, f->saved_order);
+	if (f->was_registered && READ_ONCE(page_reporting_order) == f->set_order)
+		WRITE_ONCE(page_reporting_order, f->saved_order);
 	xa_destroy(&f->seen);
 	xa_destroy(&f->failed);
 }
@@ -157,7 +172,7 @@ static struct pr_fake *pr_fake_get(struct kunit *test)
 	if (err == -EBUSY)
 		kunit_skip(test, "another reporting device holds the slot (a balloon?)");
 	KUNIT_ASSERT_EQ(test, err, 0);
-	f->registered = true;
+	pr_fake_registered(f);
 	return f;
 }
 
@@ -304,20 +319,26 @@ static void register_busy(struct kunit *test)
 {
 	struct pr_fake *a = pr_fake_get(test);
 	struct pr_fake *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+	int err;
 
 	KUNIT_ASSERT_NOT_NULL(test, b);
 	pr_fake_init(b);
 	b->saved_order = a->saved_order;
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, pr_fake_destroy_action, b), 0);
 
-	KUNIT_EXPECT_EQ(test, page_reporting_register(&b->pr), -EBUSY);
+	err = page_reporting_register(&b->pr);
+	if (!err)
+		pr_fake_registered(b);
+	KUNIT_ASSERT_EQ(test, err, -EBUSY);
 	pr_fake_unregister(a);
 	KUNIT_ASSERT_EQ(test, page_reporting_register(&b->pr), 0);
-	b->registered = true;
-	KUNIT_EXPECT_LE(test, page_reporting_order, MAX_PAGE_ORDER);
+	pr_fake_registered(b);
 	/* Unregistering a device that is not the registered one is a no-op. */
 	page_reporting_unregister(&a->pr);
-	KUNIT_EXPECT_EQ(test, page_reporting_register(&a->pr), -EBUSY);
+	err = page_reporting_register(&a->pr);
+	if (!err)
+		pr_fake_registered(a);
+	KUNIT_EXPECT_EQ(test, err, -EBUSY);
 }
 
 /*
@@ -428,7 +449,9 @@ static void reallocation_clears_flag(struct kunit *test)
  * and which ones the guest cannot know), and the whole block counts as
  * reallocated. Blocks of pageblock_order - 1, which no per-CPU list
  * holds, are allocated from a zone whose free blocks of pageblock_order
- * and above are all reported, until one finds its buddy free: split.
+ * and above are all reported, checked again right before each
+ * allocation (a block freed later goes to the head of its list, and
+ * would be split instead), until one finds its buddy free: split.
  */
 static void split_reports_the_rest_again(struct kunit *test)
 {
@@ -446,21 +469,22 @@ static void split_reports_the_rest_again(struct kunit *test)
 	free_blocks(pages, pfns, n);
 	KUNIT_ASSERT_GT(test, kick_until_covered(f, pfns, n), 0);
 	zone = page_zone(pfn_to_page(pfns[0]));
-	for (i = 0; i < MAX_KICKS; i++) {
-		for (o = pageblock_order; o <= MAX_PAGE_ORDER; o++)
-			if (unreported_blocks(zone, o))
-				break;
-		if (o > MAX_PAGE_ORDER)
-			break;
-		pr_fake_kick(f);
-	}
-	if (i == MAX_KICKS)
-		kunit_skip(test, "free blocks of order %u and above keep coming unreported",
-			   pageblock_order);
 
 	for (n = 0; n < MAX_SPLIT_TRIES && !split; n++) {
 		struct page *buddy;
 
+		for (i = 0; i < MAX_KICKS; i++) {
+			for (o = pageblock_order; o <= MAX_PAGE_ORDER; o++)
+				if (unreported_blocks(zone, o))
+					break;
+			if (o > MAX_PAGE_ORDER)
+				break;
+			pr_fake_kick(f);
+		}
+		if (i == MAX_KICKS) {
+			small[n] = NULL;
+			break;
+		}
 		before = vm_event(test, PAGE_REPORTING_REALLOCATED);
 		small[n] = alloc_pages(GFP_KERNEL | __GFP_NOWARN, order);
 		if (!small[n])
@@ -482,7 +506,9 @@ static void split_reports_the_rest_again(struct kunit *test)
 	for (i = 0; i < k && small[i]; i++)
 		__free_pages(small[i], order);
 	if (!split)
-		kunit_skip(test, "%d allocations of order %u split no block", k, order);
+		kunit_skip(test, "%d allocations of order %u split no block (or free blocks of order %u and above kept coming unreported)",
+			   k, order, pageblock_order);
+	/* Guards against the withdrawn form that kept the buddies reported. */
 	KUNIT_EXPECT_EQ_MSG(test, flagged, 0,
 			    "a split left its buddy reported, and so never reported again");
 	expect_fake_clean(test, f);
@@ -491,6 +517,9 @@ static void split_reports_the_rest_again(struct kunit *test)
 /*
  * A failed report() leaves its blocks unflagged, stops the pass, and leaves
  * reporting able to run again: a later free is reported without a kick.
+ * With page_reporting_delay_ms=0 passes run while the blocks are freed,
+ * and a later one may report the failed blocks again: only such a
+ * successful report may flag them.
  */
 static void failed_report_leaves_blocks_unflagged(struct kunit *test)
 {
@@ -516,7 +545,8 @@ static void failed_report_leaves_blocks_unflagged(struct kunit *test)
 		struct zone *zone = page_zone(page);
 
 		spin_lock_irq(&zone->lock);
-		if (PageBuddy(page) && page_private(page) == xa_to_value(e))
+		if (PageBuddy(page) && page_private(page) == xa_to_value(e) &&
+		    !pr_fake_covers(&f->seen, index, xa_to_value(e)))
 			KUNIT_EXPECT_FALSE_MSG(test, PageReported(page),
 					       "pfn %#lx flagged after a failed report", index);
 		spin_unlock_irq(&zone->lock);
@@ -571,7 +601,7 @@ static void reregister_resumes(struct kunit *test)
 
 	xa_destroy(&f->seen);
 	KUNIT_ASSERT_EQ(test, page_reporting_register(&f->pr), 0);
-	f->registered = true;
+	pr_fake_registered(f);
 	KUNIT_EXPECT_GT(test, kick_until_covered(f, pfns, n), 0);
 	expect_fake_clean(test, f);
 }
@@ -691,6 +721,55 @@ static void merge_clears_flag(struct kunit *test)
 	expect_fake_clean(test, f);
 }
 
+/*
+ * Isolating the last pageblock of a reported block of MAX_PAGE_ORDER
+ * (alloc_contig_range() on it) splits the block into pageblocks that stay
+ * free (move_freepages_block_isolate()): they lose the flag, and the zone
+ * counts the block as merged, not as reallocated. merged[MAX_PAGE_ORDER]
+ * counts nothing else: a block of that order merges with no buddy.
+ */
+static void isolation_split_counts_merged(struct kunit *test)
+{
+	struct pr_fake *f = pr_fake_get(test);
+	unsigned long pfns[NR_BLOCKS], merged = 0, start = 0;
+	struct page *pages[NR_BLOCKS];
+	struct zone *zone = NULL;
+	int n, i;
+
+	if (!IS_ENABLED(CONFIG_CONTIG_ALLOC) || pageblock_order >= MAX_PAGE_ORDER)
+		kunit_skip(test, "needs CONFIG_CONTIG_ALLOC, and buddies larger than a pageblock");
+	n = alloc_blocks(test, pages, NR_BLOCKS);
+	free_blocks(pages, pfns, n);
+	KUNIT_ASSERT_GT(test, kick_until_covered(f, pfns, n), 0);
+
+	for (i = 0; i < n && !start; i++) {
+		struct page *page = pfn_to_page(pfns[i]);
+
+		zone = page_zone(page);
+		spin_lock_irq(&zone->lock);
+		if (free_block_order(page) == MAX_PAGE_ORDER && PageReported(page)) {
+			start = pfns[i] + MAX_ORDER_NR_PAGES - pageblock_nr_pages;
+			merged = zone->reporting.merged[MAX_PAGE_ORDER];
+		}
+		spin_unlock_irq(&zone->lock);
+	}
+	if (!start)
+		kunit_skip(test, "no reported block of order %d stayed free", MAX_PAGE_ORDER);
+
+#ifdef CONFIG_CONTIG_ALLOC
+	i = alloc_contig_range(start, start + pageblock_nr_pages, MIGRATE_MOVABLE,
+			       GFP_KERNEL | __GFP_NOWARN);
+	if (i)
+		kunit_skip(test, "alloc_contig_range() of a free pageblock: %d", i);
+	free_contig_range(start, pageblock_nr_pages);
+#endif
+	spin_lock_irq(&zone->lock);
+	KUNIT_EXPECT_EQ_MSG(test, zone->reporting.merged[MAX_PAGE_ORDER] - merged, 1,
+			    "isolation split a reported block; not counted as merged");
+	spin_unlock_irq(&zone->lock);
+	expect_fake_clean(test, f);
+}
+
 /* Each counter shows in /proc/vmstat under its own name. */
 static void vmstat_names_match_counters(struct kunit *test)
 {
@@ -714,6 +793,7 @@ static struct kunit_case page_reporting_cases[] = {
 	KUNIT_CASE(reregister_resumes),
 	KUNIT_CASE(statistics_match_device),
 	KUNIT_CASE(merge_clears_flag),
+	KUNIT_CASE(isolation_split_counts_merged),
 	KUNIT_CASE(vmstat_names_match_counters),
 	{}
 };
