@@ -127,7 +127,7 @@ static void pr_fake_init(struct pr_fake *f)
 
 static void pr_fake_registered(struct pr_fake *f)
 {
-	pr_fake_registered(f);
+	f->registered = true;
 	if (!f->was_registered)
 		f->set_order = READ_ONCE(page_reporting_order);
 	f->was_registered = true;
