@@ -505,6 +505,7 @@ static void mn_mm_exit_release_then_unmap(struct kunit *test)
 }
 
 /* Device migration: MIGRATE over the collected range, with the caller's owner. */
+#ifdef CONFIG_DEVICE_MIGRATION	/* struct migrate_vma needs CONFIG_MIGRATION */
 static void mn_migrate_vma_owner(struct kunit *test)
 {
 	unsigned long src[NR_PAGES] = {}, dst[NR_PAGES] = {};
@@ -521,8 +522,6 @@ static void mn_migrate_vma_owner(struct kunit *test)
 	struct mn_rec *rec;
 	int ret = -EFAULT, v, i;
 
-	if (!IS_ENABLED(CONFIG_DEVICE_MIGRATION))
-		kunit_skip(test, "needs CONFIG_DEVICE_MIGRATION");
 	mn_populate(test, a, NR_PAGES);
 	rec = mn_rec_add(test, current->mm, a, NR_PAGES * PAGE_SIZE);
 	mmap_read_lock(current->mm);
@@ -547,6 +546,12 @@ static void mn_migrate_vma_owner(struct kunit *test)
 	}
 	mn_invariants(test, rec);
 }
+#else
+static void mn_migrate_vma_owner(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_DEVICE_MIGRATION");
+}
+#endif
 
 /*
  * Device-exclusive access: EXCLUSIVE with the caller's owner when it is

@@ -12,7 +12,7 @@
  *   page_poison=1, PAGE_POISON   registered, but the host (qemu) cannot
  *                                restore the poison and reclaims nothing:
  *                                the guest says so (page_reporting/status,
- *                                and a warning), and nothing comes back
+ *                                and a note in the log), and nothing comes back
  *   page_poison=1, no PAGE_POISON  not registered at all, and the guest
  *                                says that reporting is off
  */
@@ -81,8 +81,7 @@ static int cmdline_has(const char *opt)
 	return 0;
 }
 
-/* The balloon's negotiated feature bits ("0101...") into @buf; 0 or -1. */
-/* The balloon's negotiated features, and its device name in @name. */
+/* The balloon's negotiated feature bits ("0101...") into @buf, its device name into @name; 0 or -1. */
 static int balloon_features(char *buf, size_t len, char *name, size_t name_len)
 {
 	char path[300], id[32];
