@@ -5,7 +5,7 @@
 # virtio_test (vhost_test.ko; --batch=1, 16, 64 and random) and
 # vhost_net_test (vhost-net over a tap device) run with vhost.batch_uaccess=0
 # (6.12: one user access section per ring field), =1 (patch 4007) and with
-# vhost.meta_accel=1 (patch 4009: the rings through kernel mappings),
+# vhost.meta_accel=1 (experimental patch 4009: the rings through kernel mappings),
 # alternated A B C A B C for PASSES rounds. Prints each mode's median rate
 # and the medians of the per-round ratios batched/uaccess and
 # kmap/uaccess, as "BENCH vhost_<test>_<mode> <rate> <unit> higher" for
