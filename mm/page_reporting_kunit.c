@@ -506,7 +506,8 @@ static void split_reports_the_rest_again(struct kunit *test)
 	for (i = 0; i < k && small[i]; i++)
 		__free_pages(small[i], order);
 	if (!split)
-		kunit_skip(test, "%d allocations of order %u split no block (or free blocks of order %u and above kept coming unreported)",
+		kunit_skip(test,
+			   "%d allocations of order %u split no block, or blocks of order %u+ kept coming unreported",
 			   k, order, pageblock_order);
 	/* Guards against the withdrawn form that kept the buddies reported. */
 	KUNIT_EXPECT_EQ_MSG(test, flagged, 0,

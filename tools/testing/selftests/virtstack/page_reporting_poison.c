@@ -81,7 +81,10 @@ static int cmdline_has(const char *opt)
 	return 0;
 }
 
-/* The balloon's negotiated feature bits ("0101...") into @buf, its device name into @name; 0 or -1. */
+/*
+ * The balloon's negotiated feature bits ("0101...") into @buf, its device
+ * name into @name; 0 or -1.
+ */
 static int balloon_features(char *buf, size_t len, char *name, size_t name_len)
 {
 	char path[300], id[32];
