@@ -529,7 +529,7 @@ static void failed_report_leaves_blocks_unflagged(struct kunit *test)
 	unsigned long pfns[NR_BLOCKS];
 	unsigned long index, errors;
 	long calls;
-	void *e;
+	void *e, *e2;
 	int n, i;
 
 	pr_fake_kick(f);
@@ -551,7 +551,9 @@ static void failed_report_leaves_blocks_unflagged(struct kunit *test)
 		flagged = PageBuddy(page) && page_private(page) == xa_to_value(e) &&
 			  PageReported(page);
 		spin_unlock_irq(&zone->lock);
-		if (!pr_fake_covers(&f->seen, index, xa_to_value(e)))
+		/* Reported again, as this very block, by a later call? */
+		e2 = xa_load(&f->seen, index);
+		if (!e2 || xa_to_value(e2) != xa_to_value(e))
 			KUNIT_EXPECT_FALSE_MSG(test, flagged,
 					       "pfn %#lx flagged after a failed report", index);
 	}
@@ -734,16 +736,17 @@ static void merge_clears_flag(struct kunit *test)
 }
 
 /*
- * Isolating the last pageblock of a reported block of MAX_PAGE_ORDER
- * (alloc_contig_range() on it) splits the block into pageblocks that stay
- * free (move_freepages_block_isolate()): they lose the flag, and the zone
- * counts the block as merged, not as reallocated. merged[MAX_PAGE_ORDER]
- * counts nothing else: a block of that order merges with no buddy.
+ * alloc_contig_range() of the last pageblock of a reported block of
+ * MAX_PAGE_ORDER isolates it, which splits the block
+ * (move_freepages_block_isolate()): the isolation takes the block whole,
+ * as an allocation would, so the zone counts it reallocated, and not
+ * merged (merged[MAX_PAGE_ORDER] counts nothing else: a block of that
+ * order merges with no buddy).
  */
-static void isolation_split_counts_merged(struct kunit *test)
+static void isolation_split_counts_reallocated(struct kunit *test)
 {
 	struct pr_fake *f = pr_fake_get(test);
-	unsigned long pfns[NR_BLOCKS], merged = 0, start = 0;
+	unsigned long pfns[NR_BLOCKS], merged = 0, realloc = 0, start = 0;
 	struct page *pages[NR_BLOCKS];
 	struct zone *zone = NULL;
 	int n, i;
@@ -762,6 +765,7 @@ static void isolation_split_counts_merged(struct kunit *test)
 		if (free_block_order(page) == MAX_PAGE_ORDER && PageReported(page)) {
 			start = pfns[i] + MAX_ORDER_NR_PAGES - pageblock_nr_pages;
 			merged = zone->reporting.merged[MAX_PAGE_ORDER];
+			realloc = zone->reporting.reallocated[MAX_PAGE_ORDER];
 		}
 		spin_unlock_irq(&zone->lock);
 	}
@@ -777,9 +781,12 @@ static void isolation_split_counts_merged(struct kunit *test)
 #endif
 	spin_lock_irq(&zone->lock);
 	merged = zone->reporting.merged[MAX_PAGE_ORDER] - merged;
+	realloc = zone->reporting.reallocated[MAX_PAGE_ORDER] - realloc;
 	spin_unlock_irq(&zone->lock);
-	KUNIT_EXPECT_EQ_MSG(test, merged, 1,
-			    "isolation split a reported block; not counted as merged");
+	/* Others may take reported blocks meanwhile: at least this one. */
+	KUNIT_EXPECT_GE_MSG(test, realloc, 1,
+			    "an isolation took a reported block; not counted as reallocated");
+	KUNIT_EXPECT_EQ(test, merged, 0);
 	expect_fake_clean(test, f);
 }
 
@@ -806,7 +813,7 @@ static struct kunit_case page_reporting_cases[] = {
 	KUNIT_CASE(reregister_resumes),
 	KUNIT_CASE(statistics_match_device),
 	KUNIT_CASE(merge_clears_flag),
-	KUNIT_CASE(isolation_split_counts_merged),
+	KUNIT_CASE(isolation_split_counts_reallocated),
 	KUNIT_CASE(vmstat_names_match_counters),
 	{}
 };

@@ -272,12 +272,12 @@ TEST_F_TIMEOUT(vhost, mm_stress_uffdwp, 300)
 
 /*
  * KSM scanning and NUMA balancing over anonymous rings that move_pages()
- * tries to migrate between the two nodes of numa=fake=2: pinned pages
- * stay, so the invalidations are revalidations. KSM never merges a
- * pinned page (write_protect_page() compares the references with the
- * mappings) and unshares a merged one before GUP may pin it, so the
- * kernel mappings never alias a KSM page; what is left to show is that
- * ksmd really went over the rings while vhost used them.
+ * migrates between the two nodes of numa=fake=2 while vhost uses them:
+ * every buffer must still come back once. With the experimental kernel
+ * mappings the pages are pinned and stay (the invalidations are
+ * revalidations; KSM never merges a pinned page, and unshares a merged
+ * one before GUP may pin it). Either way the test shows that ksmd
+ * really went over the rings while vhost used them.
  */
 TEST_F_TIMEOUT(vhost, mm_stress_ksm_numa, 300)
 {
