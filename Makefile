@@ -75,7 +75,7 @@ bench:
 # make mutate: undo each fix of mutations/ in turn (incremental builds of
 # the stack tree), boot its test alone, and require the report it names.
 mutate:
-	@$(H)/run.sh mutate
+	@VS_ARCH=$(ARCH) $(H)/run.sh mutate
 
 prepare:
 	@$(H)/prepare.sh $(MODE) $(TREE)

@@ -11,7 +11,10 @@
 # oops=panic for a mutation that BUG()s in a kernel thread, where the test
 # would otherwise wait out its timeout), and which patch of patches/ it
 # undoes ("Undoes: NNNN", one or more). "Test: kunit:MODULE" boots with
-# virtstack.only=kunit:MODULE: only that module's KUnit suites run. For each:
+# virtstack.only=kunit:MODULE: only that module's KUnit suites run.
+# "Arch: arm64" marks a mutation of the arm64 lane: make mutate ARCH=arm64
+# runs those (cross-build, one VHE boot of the whole arm64 guest: its
+# KUnit suites and KVM selftests), make mutate the others. For each:
 # apply, build incrementally, boot with virtstack.only=TEST, restore the
 # tree, and pass only if the log shows the report. Without NAME, every
 # mutation runs. The next ordinary build recompiles what a mutation touched.
@@ -22,7 +25,19 @@ dir=$(cd "$1" && pwd) || die "no directory $1"
 out=$2
 shift 2
 src=$dir/src
-[ $# -gt 0 ] || set -- $(cd "$VS_HARNESS/mutations" && ls *.patch | sed 's/\.patch$//')
+march=${VS_ARCH:-x86_64}
+[ "$march" = x86 ] && march=x86_64
+# The mutations of this architecture (no Arch: line means x86_64).
+of_arch()
+{
+	a=$(sed -n 's/^Arch: //p' "$VS_HARNESS/mutations/$1.patch")
+	[ "${a:-x86_64}" = "$march" ]
+}
+if [ $# -eq 0 ]; then
+	for m in $(cd "$VS_HARNESS/mutations" && ls *.patch | sed 's/\.patch$//'); do
+		of_arch "$m" && set -- "$@" "$m"
+	done
+fi
 caught=
 
 row()
@@ -40,6 +55,7 @@ for name; do
 	undoes=$(sed -n 's/^Undoes: //p' "$mut")
 	[ -n "$test" ] && [ -n "$expect" ] || die "$mut lacks its Test: or Expect: line"
 	[ -n "$undoes" ] || die "$mut lacks its Undoes: line (the patch number it reverts)"
+	of_arch "$name" || die "mutation $name is not for ARCH=$march: run make mutate ARCH=$(sed -n 's/^Arch: //p' "$mut" | grep . || echo x86_64) MUTATION=$name"
 	label="mutation $name: $test reports it"
 	info "mutation $name: applying, building, booting with virtstack.only=$test"
 	git -C "$src" apply "$mut" ||
@@ -47,7 +63,17 @@ for name; do
 	run=$dir/run-mutate-$name
 	rm -rf "$run"
 	built= ok=
-	if "$VS_HARNESS/build.sh" "$dir" && "$VS_HARNESS/mkinitramfs.sh" "$dir"; then
+	if [ "$march" = arm64 ]; then
+		if "$VS_HARNESS/arm64.sh" build "$dir"; then
+			built=1
+			GUEST_TIMEOUT=${GUEST_TIMEOUT:-900} \
+				GUEST_CMDLINE="${GUEST_CMDLINE:-}${cmdline:+ $cmdline}" \
+				"$VS_HARNESS/arm64.sh" boot "$dir" vhe > /dev/null &&
+				[ "$(cat "$dir/run-arm64-vhe/rc" 2>/dev/null)" = 0 ] && ok=1
+			mkdir -p "$run"
+			cp "$dir/run-arm64-vhe/console.log" "$dir/run-arm64-vhe/results.log" "$run/" 2>/dev/null || :
+		fi
+	elif "$VS_HARNESS/build.sh" "$dir" && "$VS_HARNESS/mkinitramfs.sh" "$dir"; then
 		built=1
 		VS_RUN=$run GUEST_TIMEOUT=${GUEST_TIMEOUT:-900} \
 			GUEST_CMDLINE="${GUEST_CMDLINE:-} virtstack.only=$test${stress:+ virtstack.stress=$stress}${cmdline:+ $cmdline}" \
