@@ -487,7 +487,8 @@ static int vits_kunit_its_disabler(void *data)
 	struct vits_kunit *f = data;
 
 	vgic_mmio_write_its_ctlr(f->kvm, &f->its[0], GITS_CTLR, 4, 0);
-	complete(&f->its_disabled);
+	/* For the stub's timed wait and the case's wait, both. */
+	complete_all(&f->its_disabled);
 	return 0;
 }
 
@@ -507,7 +508,7 @@ static bool vits_kunit_its_disabled_after_check(struct kvm_vcpu *vcpu)
 
 		t = kthread_run(vits_kunit_its_disabler, f, "vits_kunit_disable");
 		if (IS_ERR(t))
-			complete(&f->its_disabled);
+			complete_all(&f->its_disabled);
 		else
 			f->its_disabled_in_window =
 				wait_for_completion_timeout(&f->its_disabled, 2 * HZ);
