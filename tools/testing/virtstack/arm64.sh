@@ -10,8 +10,9 @@
 # arm64.sh config DIR: only configure DIR/obj-arm64 (static.sh's sparse).
 # arm64.sh boot DIR vhe|nvhe: boots it under qemu-system-aarch64 (TCG) at EL2,
 #   so that KVM runs the selftests' guests nested; the kernel log goes to
-#   DIR/run-arm64-MODE/console.log, the init's report to results.log (read
-#   by verdict.sh). Killed after GUEST_TIMEOUT seconds.
+#   DIR/run-arm64-MODE/console.log (VS_RUN= replaces that directory), the
+#   init's report to results.log (read by verdict.sh). Killed after
+#   GUEST_TIMEOUT seconds.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -121,7 +122,7 @@ build()
 boot()
 {
 	mode=$1
-	run=$dir/run-arm64-$mode
+	run=${VS_RUN:-$dir/run-arm64-$mode}
 	timeout=${GUEST_TIMEOUT:-1200}
 	kernel=$obj/arch/arm64/boot/Image
 	need qemu-system-aarch64 qemu-system-arm

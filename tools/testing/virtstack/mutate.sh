@@ -57,7 +57,11 @@ for name; do
 	[ -n "$undoes" ] || die "$mut lacks its Undoes: line (the patch number it reverts)"
 	of_arch "$name" || die "mutation $name is not for ARCH=$march: run make mutate ARCH=$(sed -n 's/^Arch: //p' "$mut" | grep . || echo x86_64) MUTATION=$name"
 	label="mutation $name: $test reports it"
-	info "mutation $name: applying, building, booting with virtstack.only=$test"
+	if [ "$march" = arm64 ]; then
+		info "mutation $name: applying, building, booting the whole arm64 guest (VHE)"
+	else
+		info "mutation $name: applying, building, booting with virtstack.only=$test"
+	fi
 	git -C "$src" apply "$mut" ||
 		{ row "$label" 0 1 0; warn "$mut does not apply to $src: refresh it"; continue; }
 	run=$dir/run-mutate-$name
@@ -66,12 +70,10 @@ for name; do
 	if [ "$march" = arm64 ]; then
 		if "$VS_HARNESS/arm64.sh" build "$dir"; then
 			built=1
-			GUEST_TIMEOUT=${GUEST_TIMEOUT:-900} \
+			VS_RUN=$run GUEST_TIMEOUT=${GUEST_TIMEOUT:-900} \
 				GUEST_CMDLINE="${GUEST_CMDLINE:-}${cmdline:+ $cmdline}" \
 				"$VS_HARNESS/arm64.sh" boot "$dir" vhe > /dev/null &&
-				[ "$(cat "$dir/run-arm64-vhe/rc" 2>/dev/null)" = 0 ] && ok=1
-			mkdir -p "$run"
-			cp "$dir/run-arm64-vhe/console.log" "$dir/run-arm64-vhe/results.log" "$run/" 2>/dev/null || :
+				[ "$(cat "$run/rc" 2>/dev/null)" = 0 ] && ok=1
 		fi
 	elif "$VS_HARNESS/build.sh" "$dir" && "$VS_HARNESS/mkinitramfs.sh" "$dir"; then
 		built=1
