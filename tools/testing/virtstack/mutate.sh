@@ -10,7 +10,9 @@
 # as virtstack.stress=N), more guest kernel parameters ("Cmdline:", e.g.
 # oops=panic for a mutation that BUG()s in a kernel thread, where the test
 # would otherwise wait out its timeout), and which patch of patches/ it
-# undoes ("Undoes: NNNN", one or more). "Test: kunit:MODULE" boots with
+# undoes ("Undoes: NNNN", one or more). A patch that only adds a check (a
+# lockdep assertion) is proved by a mutation that breaks what it checks and
+# is reported by it: "Proves: NNNN". "Test: kunit:MODULE" boots with
 # virtstack.only=kunit:MODULE: only that module's KUnit suites run.
 # "Arch: arm64" marks a mutation of the arm64 lane: make mutate ARCH=arm64
 # runs those (cross-build, one VHE boot of the whole arm64 guest: its
@@ -53,6 +55,7 @@ for name; do
 	stress=$(sed -n 's/^Stress: //p' "$mut")
 	cmdline=$(sed -n 's/^Cmdline: //p' "$mut")
 	undoes=$(sed -n 's/^Undoes: //p' "$mut")
+	proves=$(sed -n 's/^Proves: //p' "$mut")
 	[ -n "$test" ] && [ -n "$expect" ] || die "$mut lacks its Test: or Expect: line"
 	[ -n "$undoes" ] || die "$mut lacks its Undoes: line (the patch number it reverts)"
 	of_arch "$name" || die "mutation $name is not for ARCH=$march: run make mutate ARCH=$(sed -n 's/^Arch: //p' "$mut" | grep . || echo x86_64) MUTATION=$name"
@@ -88,7 +91,7 @@ for name; do
 	elif cat "$run/console.log" "$run/results.log" 2>/dev/null | grep -Eq "$expect"; then
 		# Caught, also when the mutated kernel crashed the way it names.
 		row "$label" 1 0 0
-		caught="$caught $undoes"
+		caught="$caught $undoes $proves"
 		cat "$run/console.log" "$run/results.log" 2>/dev/null |
 			grep -Em1 "$expect" | sed 's/^/  caught: /'
 		[ -n "$ok" ] || echo "  (the guest did not finish: $run/console.log)"
@@ -102,14 +105,14 @@ for name; do
 done
 
 # Coverage: every patch of the series that changes kernel code (C files
-# outside tools/ and the KUnit suites), whether a mutation undoes it, and
-# whether one that does was caught in this run.
+# outside tools/ and the KUnit suites), whether a mutation undoes (or, for
+# an assertion, proves) it, and whether one that does was caught in this run.
 echo "mutation coverage (patch: undone by / caught in this run):"
 for p in $(vs_series); do
 	n=$(echo "$p" | grep -oE '^[0-9]{4}') || continue
 	grep '^+++ b/' "$VS_TOP/patches/$p" | sed 's#^+++ b/##' | grep -E '\.(c|h)$' |
 		grep -v '^tools/' | grep -vq kunit || continue
-	by=$(grep -l "^Undoes:.*\b$n\b" "$VS_HARNESS"/mutations/*.patch 2>/dev/null |
+	by=$(grep -lE "^(Undoes|Proves):.*\b$n\b" "$VS_HARNESS"/mutations/*.patch 2>/dev/null |
 	     sed 's#.*/##; s#\.patch$##' | paste -sd' ')
 	if echo " $caught " | grep -q " $n "; then
 		c=yes
