@@ -10,9 +10,10 @@
 # as virtstack.stress=N), more guest kernel parameters ("Cmdline:", e.g.
 # oops=panic for a mutation that BUG()s in a kernel thread, where the test
 # would otherwise wait out its timeout), and which patch of patches/ it
-# undoes ("Undoes: NNNN", one or more). A patch that only adds a check (a
-# lockdep assertion) is proved by a mutation that breaks what it checks and
-# is reported by it: "Proves: NNNN". "Test: kunit:MODULE" boots with
+# undoes ("Undoes: NNNN", one or more). Where undoing NNNN gives back
+# upstream's code, which no test can tell from it (an assertion, a
+# speed-up), the mutation breaks instead what NNNN checks or argues:
+# "Proves: NNNN". "Test: kunit:MODULE" boots with
 # virtstack.only=kunit:MODULE: only that module's KUnit suites run.
 # "Arch: arm64" marks a mutation of the arm64 lane: make mutate ARCH=arm64
 # runs those (cross-build, one VHE boot of the whole arm64 guest: its
@@ -57,7 +58,8 @@ for name; do
 	undoes=$(sed -n 's/^Undoes: //p' "$mut")
 	proves=$(sed -n 's/^Proves: //p' "$mut")
 	[ -n "$test" ] && [ -n "$expect" ] || die "$mut lacks its Test: or Expect: line"
-	[ -n "$undoes" ] || die "$mut lacks its Undoes: line (the patch number it reverts)"
+	[ -n "$undoes$proves" ] ||
+		die "$mut lacks its Undoes: line (the patch number it reverts) or Proves: line"
 	of_arch "$name" || die "mutation $name is not for ARCH=$march: run make mutate ARCH=$(sed -n 's/^Arch: //p' "$mut" | grep . || echo x86_64) MUTATION=$name"
 	label="mutation $name: $test reports it"
 	if [ "$march" = arm64 ]; then

@@ -35,6 +35,7 @@ struct vits_kunit {
 	/* an ITS disable racing a translation (its_disable_racing_insert) */
 	struct completion its_disabled;
 	bool its_disabled_in_window;
+	bool its_disabler_failed;
 };
 
 static struct vgic_irq *vits_kunit_add_lpi(struct kunit *test, struct kvm *kvm,
@@ -507,11 +508,14 @@ static bool vits_kunit_its_disabled_after_check(struct kvm_vcpu *vcpu)
 		struct task_struct *t;
 
 		t = kthread_run(vits_kunit_its_disabler, f, "vits_kunit_disable");
-		if (IS_ERR(t))
+		if (IS_ERR(t)) {
+			/* Nothing raced: the case fails rather than pass. */
+			f->its_disabler_failed = true;
 			complete_all(&f->its_disabled);
-		else
+		} else {
 			f->its_disabled_in_window =
 				wait_for_completion_timeout(&f->its_disabled, 2 * HZ);
+		}
 	}
 	return atomic_read(&vcpu->arch.vgic_cpu.ctlr) == GICR_CTLR_ENABLE_LPIS;
 }
@@ -533,6 +537,8 @@ static void vits_kunit_its_disable_racing_insert(struct kunit *test)
 	kunit_deactivate_static_stub(test, vgic_lpis_enabled);
 	wait_for_completion(&f->its_disabled);
 
+	KUNIT_ASSERT_FALSE_MSG(test, f->its_disabler_failed,
+			       "could not start the thread that disables the ITS");
 	/* The check, and 5002's look again after the insertion */
 	KUNIT_ASSERT_GE(test, f->lpis_enabled_calls, 1);
 	KUNIT_EXPECT_FALSE(test, its->enabled);
