@@ -43,6 +43,14 @@ if [ $# -eq 0 ]; then
 fi
 caught=
 
+# patch_numbers MUTATION: the series patches its Undoes: and Proves: lines
+# name ("5001", "5001 5002", "5001, 5002"); not "upstream: ..." lines.
+patch_numbers()
+{
+	sed -n 's/^\(Undoes\|Proves\): //p' "$1" | grep -v '^upstream' |
+		tr ', ' '\n\n' | grep -E '^[0-9]{4}$' || :
+}
+
 row()
 {
 	printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >> "$out"
@@ -93,7 +101,7 @@ for name; do
 	elif cat "$run/console.log" "$run/results.log" 2>/dev/null | grep -Eq "$expect"; then
 		# Caught, also when the mutated kernel crashed the way it names.
 		row "$label" 1 0 0
-		caught="$caught $undoes $proves"
+		caught="$caught $(patch_numbers "$mut")"
 		cat "$run/console.log" "$run/results.log" 2>/dev/null |
 			grep -Em1 "$expect" | sed 's/^/  caught: /'
 		[ -n "$ok" ] || echo "  (the guest did not finish: $run/console.log)"
@@ -107,15 +115,16 @@ for name; do
 done
 
 # Coverage: every patch of the series that changes kernel code (C files
-# outside tools/ and the KUnit suites), whether a mutation undoes (or, for
-# an assertion, proves) it, and whether one that does was caught in this run.
-echo "mutation coverage (patch: undone by / caught in this run):"
+# outside tools/ and the KUnit suites), whether a mutation undoes or proves
+# it, and whether one that does was caught in this run.
+echo "mutation coverage (patch: undone or proved by / caught in this run):"
 for p in $(vs_series); do
 	n=$(echo "$p" | grep -oE '^[0-9]{4}') || continue
 	grep '^+++ b/' "$VS_TOP/patches/$p" | sed 's#^+++ b/##' | grep -E '\.(c|h)$' |
 		grep -v '^tools/' | grep -vq kunit || continue
-	by=$(grep -lE "^(Undoes|Proves):.*\b$n\b" "$VS_HARNESS"/mutations/*.patch 2>/dev/null |
-	     sed 's#.*/##; s#\.patch$##' | paste -sd' ')
+	by=$(for m in "$VS_HARNESS"/mutations/*.patch; do
+		patch_numbers "$m" | grep -qx "$n" && basename "$m" .patch
+	     done | paste -sd' ')
 	if echo " $caught " | grep -q " $n "; then
 		c=yes
 	elif [ -n "$by" ]; then

@@ -535,12 +535,16 @@ static void vits_kunit_its_disable_racing_insert(struct kunit *test)
 				   vits_kunit_its_disabled_after_check);
 	vits_kunit_resolve(f, 0, 0, &irq);
 	kunit_deactivate_static_stub(test, vgic_lpis_enabled);
-	wait_for_completion(&f->its_disabled);
 
+	KUNIT_ASSERT_GE_MSG(test, f->lpis_enabled_calls, 1,
+			    "the translation never reached its check of the LPIs");
 	KUNIT_ASSERT_FALSE_MSG(test, f->its_disabler_failed,
 			       "could not start the thread that disables the ITS");
+	/* The thread uses the fixture: it must be done before the checks. */
+	KUNIT_ASSERT_TRUE_MSG(test, wait_for_completion_timeout(&f->its_disabled, 10 * HZ),
+			      "the ITS disable did not finish within 10 s");
 	/* The check, and 5002's look again after the insertion */
-	KUNIT_ASSERT_GE(test, f->lpis_enabled_calls, 1);
+	KUNIT_EXPECT_EQ(test, f->lpis_enabled_calls, 2);
 	KUNIT_EXPECT_FALSE(test, its->enabled);
 	KUNIT_EXPECT_FALSE_MSG(test, f->its_disabled_in_window,
 			       "the ITS was disabled between a translation's check and its insertion");
