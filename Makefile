@@ -10,6 +10,8 @@ GUEST_TIMEOUT ?= 1200
 BASELINE      ?=
 # make mutate MUTATION="name ...": only these of tools/testing/virtstack/mutations
 MUTATION      ?=
+# make vng VNG="command": what to run in the virtme-ng guest instead of the kselftests
+VNG           ?=
 # ARCH=arm64: the main job, kunit and bench for arm64 (cross-built, booted at
 # EL2 under qemu-system-aarch64, KVM selftests in nested guests).
 ARCH          ?= x86_64
@@ -27,7 +29,7 @@ export BUILD KSRC EXTRA JOBS GUEST_TIMEOUT MODE MUTATION SIGNOFF
 
 .DEFAULT_GOAL := all
 
-.PHONY: setup all test check kunit run vm bench mutate prepare build initramfs apply \
+.PHONY: setup all test check kunit run vm vng bench mutate prepare build initramfs apply \
 	series check-bisect clean help
 
 # Every target that builds or boots first installs what the host lacks
@@ -35,7 +37,7 @@ export BUILD KSRC EXTRA JOBS GUEST_TIMEOUT MODE MUTATION SIGNOFF
 setup:
 	@$(H)/setup.sh
 
-all test check kunit run vm bench mutate prepare: setup
+all test check kunit run vm vng bench mutate prepare: setup
 
 ifeq ($(ARCH),arm64)
 LANES := kunit-arm64 arm64
@@ -68,6 +70,11 @@ run:
 
 vm: build initramfs
 	@$(H)/boot.sh $(TREE) shell
+
+# make vng: the built kernel booted with virtme-ng (Debian 13's, fetched
+# into build/, nothing installed), running the stack's kselftests.
+vng: build
+	@$(H)/vng.sh $(TREE) $(VNG)
 
 bench:
 	@VS_ARCH=$(ARCH) $(H)/bench.sh
@@ -110,6 +117,8 @@ help:
 	@echo '                     under qemu-system-aarch64 running the KVM selftests, VHE and nVHE'
 	@echo 'make run EXTRA=f     the guest run plus your own program(s) or script(s) in the guest'
 	@echo 'make vm              an interactive shell in the patched guest'
+	@echo 'make vng             the kernel under virtme-ng (no KVM, 9p root): the stack'"'"'s kselftests'
+	@echo '                     (VNG="command": that instead)'
 	@echo 'make bench           benchmarks, baseline vs stack, A B A B, medians and ratios'
 	@echo 'make BASELINE=1 ...  the same on unpatched 6.12 (same config and harness)'
 	@echo 'make mutate          undo each fix of tools/testing/virtstack/mutations in turn;'

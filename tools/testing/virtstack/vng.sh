@@ -1,0 +1,71 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# vng.sh TREE [COMMAND...]: boots TREE's kernel (TREE/obj, as 'make build'
+# left it) with virtme-ng, the way kernel engineers boot the tree they
+# have just built, and runs COMMAND in it as root. Without COMMAND: the
+# stack's kselftests, built on the host through the tree's selftests
+# Makefile (TARGETS=virtstack, O=TREE/obj) and run in the guest with
+# run_tests. Tests whose lane the harness would start (knfsd, LIO, FUSE)
+# skip there and say why.
+#
+# virtme-ng is Debian 13's package (architecture all; what it depends on
+# is in Debian 12): 'apt-get download' through an apt configuration
+# private to $BUILD/apt-trixie, unpacked into $BUILD/vng. Nothing is
+# installed. qemu runs without KVM (--disable-kvm) and the guest sees
+# the host's root over 9p (--force-9p).
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+[ $# -ge 1 ] || die "usage: vng.sh TREE [COMMAND...]"
+tree=$(cd "$1" 2>/dev/null && pwd) || die "no tree $1: run 'make build' first"
+shift
+obj=$tree/obj
+[ -f "$obj/arch/x86/boot/bzImage" ] ||
+	die "$obj has no bzImage: run 'make build' first"
+# Debian's python3, with the packages virtme-ng depends on (not a pyenv).
+py=/usr/bin/python3
+[ -x $py ] && $py -c 'import requests, argcomplete, pkg_resources' 2>/dev/null ||
+	die "virtme-ng needs Debian's python3 with python3-requests, python3-argcomplete and python3-pkg-resources: apt-get install them (every make target's set-up does)"
+need qemu-system-x86_64 qemu-system-x86
+
+BUILD=${BUILD:-$VS_TOP/build}
+apt=$BUILD/apt-trixie
+vng=$BUILD/vng
+
+# apt-get with a configuration of its own: Debian 13's index, this
+# directory's cache, no status of the host's.
+apt_trixie()
+{
+	apt-get -o Dir::Etc::SourceList="$apt/sources.list" \
+		-o Dir::Etc::SourceParts=/dev/null \
+		-o Dir::State::Lists="$apt/lists" -o Dir::Cache="$apt/cache" \
+		-o Dir::State::Status="$apt/status" -o APT::Get::List-Cleanup=0 "$@"
+}
+
+if [ ! -x "$vng/usr/bin/vng" ]; then
+	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial"
+	echo "deb http://deb.debian.org/debian trixie main" > "$apt/sources.list"
+	: > "$apt/status"
+	info "virtme-ng: fetching Debian 13's package (log: $apt/apt.log)"
+	{ apt_trixie -q update && (cd "$apt" && rm -f virtme-ng_*.deb &&
+		apt_trixie download virtme-ng); } > "$apt/apt.log" 2>&1 ||
+		die "could not download virtme-ng from Debian 13 (see $apt/apt.log): check the network and deb.debian.org"
+	rm -rf "$vng"
+	dpkg-deb -x "$apt"/virtme-ng_*.deb "$vng" || die "could not unpack $apt/virtme-ng_*.deb"
+fi
+info "virtme-ng $(ls "$apt"/virtme-ng_*.deb | sed 's/.*virtme-ng_//; s/_all.deb//')"
+
+if [ $# -eq 0 ]; then
+	info "building the stack's kselftests (make -C tools/testing/selftests TARGETS=virtstack O=$obj)"
+	env -u MAKEFLAGS -u MAKEOVERRIDES -u MFLAGS \
+		make -C "$tree/src/tools/testing/selftests" TARGETS=virtstack O="$obj" \
+		> "$tree/vng-kselftest.log" 2>&1 ||
+		{ tail -n 20 "$tree/vng-kselftest.log" >&2; die "the kselftests do not build: $tree/vng-kselftest.log"; }
+	set -- make -C "$tree/src/tools/testing/selftests" TARGETS=virtstack O="$obj" run_tests
+fi
+
+info "vng --run $obj --disable-kvm --force-9p --exec '$*'"
+PYTHONPATH=$vng/usr/lib/python3/dist-packages exec $py "$vng/usr/bin/vng" \
+	--run "$obj" --disable-kvm --force-9p --cpus 2 --memory "${GUEST_MEM:-2048}M" \
+	--user root --exec "$*"
