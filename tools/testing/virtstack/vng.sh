@@ -66,6 +66,8 @@ if [ $# -eq 0 ]; then
 fi
 
 info "vng --run $obj --disable-kvm --force-9p --exec '$*'"
-PYTHONPATH=$vng/usr/lib/python3/dist-packages exec $py "$vng/usr/bin/vng" \
+# vng runs virtme-run, found on PATH, with the same interpreter.
+PATH=$vng/usr/bin:$PATH PYTHONPATH=$vng/usr/lib/python3/dist-packages \
+	exec $py "$vng/usr/bin/vng" \
 	--run "$obj" --disable-kvm --force-9p --cpus 2 --memory "${GUEST_MEM:-2048}M" \
 	--user root --exec "$*"
