@@ -70,4 +70,4 @@ info "vng --run $obj --disable-kvm --force-9p --exec '$*'"
 PATH=$vng/usr/bin:$PATH PYTHONPATH=$vng/usr/lib/python3/dist-packages \
 	exec $py "$vng/usr/bin/vng" \
 	--run "$obj" --disable-kvm --force-9p --cpus 2 --memory "${GUEST_MEM:-2048}M" \
-	--user root --exec "$*"
+	--user root --exec "$*" < /dev/null
