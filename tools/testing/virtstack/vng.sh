@@ -65,9 +65,20 @@ if [ $# -eq 0 ]; then
 	set -- make -C "$tree/src/tools/testing/selftests" TARGETS=virtstack O="$obj" run_tests
 fi
 
-info "vng --run $obj --disable-kvm --force-9p --exec '$*'"
+info "vng --run $obj --disable-kvm --force-9p --exec '$*' (log: $tree/vng.log)"
+# qemu opens its stdout again by path, truncating a file: the guest's
+# output goes through a pipe to the log and the terminal.
+fifo=$tree/vng.fifo
+rm -f "$fifo"
+mkfifo "$fifo"
+tee "$tree/vng.log" < "$fifo" &
 # vng runs virtme-run, found on PATH, with the same interpreter.
+rc=0
 PATH=$vng/usr/bin:$PATH PYTHONPATH=$vng/usr/lib/python3/dist-packages \
-	exec $py "$vng/usr/bin/vng" \
+	timeout "${GUEST_TIMEOUT:-1200}" $py "$vng/usr/bin/vng" \
 	--run "$obj" --disable-kvm --force-9p --cpus 2 --memory "${GUEST_MEM:-2048}M" \
-	--user root --exec "$*" < /dev/null
+	--user root --exec "$*" < /dev/null > "$fifo" 2>&1 || rc=$?
+wait
+rm -f "$fifo"
+[ $rc != 124 ] || warn "vng: the guest did not finish within ${GUEST_TIMEOUT:-1200} s (GUEST_TIMEOUT)"
+exit $rc
