@@ -25,7 +25,7 @@ TREE := $(BUILD)/$(MODE)
 H    := tools/testing/virtstack
 
 export VS_TOP := $(CURDIR)
-export BUILD KSRC EXTRA JOBS GUEST_TIMEOUT MODE MUTATION SIGNOFF
+export BUILD KSRC EXTRA JOBS GUEST_TIMEOUT MODE MUTATION SIGNOFF VNG
 
 .DEFAULT_GOAL := all
 
@@ -74,7 +74,7 @@ vm: build initramfs
 # make vng: the built kernel booted with virtme-ng (Debian 13's, fetched
 # into build/, nothing installed), running the stack's kselftests.
 vng: build
-	@$(H)/vng.sh $(TREE) $(VNG)
+	@$(H)/vng.sh $(TREE) $${VNG:+"$$VNG"}
 
 bench:
 	@VS_ARCH=$(ARCH) $(H)/bench.sh
