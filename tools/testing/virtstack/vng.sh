@@ -63,6 +63,7 @@ if [ $# -eq 0 ]; then
 		> "$tree/vng-kselftest.log" 2>&1 ||
 		{ tail -n 20 "$tree/vng-kselftest.log" >&2; die "the kselftests do not build: $tree/vng-kselftest.log"; }
 	set -- make -C "$tree/src/tools/testing/selftests" TARGETS=virtstack O="$obj" run_tests
+	kselftests=1
 fi
 
 info "vng --run $obj --disable-kvm --force-9p --exec '$*' (log: $tree/vng.log)"
@@ -81,4 +82,14 @@ PATH=$vng/usr/bin:$PATH PYTHONPATH=$vng/usr/lib/python3/dist-packages \
 wait
 rm -f "$fifo"
 [ $rc != 124 ] || warn "vng: the guest did not finish within ${GUEST_TIMEOUT:-1200} s (GUEST_TIMEOUT)"
+# run_tests exits 0 whatever the tests say: their TAP lines decide.
+if [ -n "${kselftests:-}" ] && [ $rc = 0 ]; then
+	if grep -q '^not ok' "$tree/vng.log"; then
+		warn "vng: $(grep -c '^not ok' "$tree/vng.log") kselftest(s) failed: $(grep '^not ok' "$tree/vng.log" | sed 's/.*virtstack: //' | paste -sd' ')"
+		rc=1
+	elif ! grep -q '^ok ' "$tree/vng.log"; then
+		warn "vng: no kselftest reported (see $tree/vng.log)"
+		rc=1
+	fi
+fi
 exit $rc
