@@ -73,7 +73,7 @@ vm: build initramfs
 
 # make vng: the built kernel booted with virtme-ng (Debian 13's, fetched
 # into build/, nothing installed), running the stack's kselftests.
-vng: build
+vng: prepare
 	@$(H)/vng.sh $(TREE) $${VNG:+"$$VNG"}
 
 bench:

@@ -75,8 +75,10 @@ if ! kmake bzImage modules > "$obj/build.log" 2>&1; then
 fi
 grep -E ' warning: ' "$obj/build.log" | sort -u | head -20 | sed 's/^/  /' || true
 
-rm -rf "$dir/modules"
-kmake -s modules_install INSTALL_MOD_PATH="$dir/modules" INSTALL_MOD_STRIP=1 \
+# VS_MODULES: where another configuration (VS_OBJ) installs its modules.
+mods=${VS_MODULES:-$dir/modules}
+rm -rf "$mods"
+kmake -s modules_install INSTALL_MOD_PATH="$mods" INSTALL_MOD_STRIP=1 \
 	> "$obj/modules_install.log" 2>&1 ||
 	{ tail -20 "$obj/modules_install.log"; die "modules_install failed; log: $obj/modules_install.log"; }
 # uapi headers for the user-space programs built against this tree

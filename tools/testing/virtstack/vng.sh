@@ -1,11 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# vng.sh TREE [COMMAND...]: boots TREE's kernel (TREE/obj, as 'make build'
-# left it) with virtme-ng, the way kernel engineers boot the tree they
-# have just built, and runs COMMAND in it as root. Without COMMAND: the
+# vng.sh TREE [COMMAND...]: builds TREE's kernel in the guest's
+# configuration plus configs/vng.config (what virtme-ng's init needs) into
+# TREE/obj-vng, boots it with virtme-ng, the way kernel engineers boot the
+# tree they have just built, and runs COMMAND in it as root. Without COMMAND: the
 # stack's kselftests, built on the host through the tree's selftests
-# Makefile (TARGETS=virtstack, O=TREE/obj) and run in the guest with
+# Makefile (TARGETS=virtstack, O=TREE/obj-vng) and run in the guest with
 # run_tests. Tests whose lane the harness would start (knfsd, LIO, FUSE)
 # skip there and say why.
 #
@@ -20,9 +21,8 @@ set -eu
 [ $# -ge 1 ] || die "usage: vng.sh TREE [COMMAND...]"
 tree=$(cd "$1" 2>/dev/null && pwd) || die "no tree $1: run 'make build' first"
 shift
-obj=$tree/obj
-[ -f "$obj/arch/x86/boot/bzImage" ] ||
-	die "$obj has no bzImage: run 'make build' first"
+[ -d "$tree/src" ] || die "no tree $tree/src: run 'make prepare' first"
+obj=$tree/obj-vng
 # Debian's python3, with the packages virtme-ng depends on (not a pyenv).
 py=/usr/bin/python3
 [ -x $py ] && $py -c 'import requests, argcomplete, pkg_resources' 2>/dev/null ||
@@ -55,6 +55,9 @@ if [ ! -x "$vng/usr/bin/vng" ]; then
 	dpkg-deb -x "$apt"/virtme-ng_*.deb "$vng" || die "could not unpack $apt/virtme-ng_*.deb"
 fi
 info "virtme-ng $(ls "$apt"/virtme-ng_*.deb | sed 's/.*virtme-ng_//; s/_all.deb//')"
+
+VS_OBJ=$obj VS_MODULES=$tree/modules-vng VS_FRAGS="base debug kunit vng" \
+	"$VS_HARNESS/build.sh" "$tree"
 
 if [ $# -eq 0 ]; then
 	info "building the stack's kselftests (make -C tools/testing/selftests TARGETS=virtstack O=$obj)"
