@@ -64,7 +64,7 @@ fi
 mkdir -p "$root/virtstack/lanes" "$root/virtstack/bin"
 cp "$VS_HARNESS"/guest/lanes/* "$root/virtstack/lanes/"
 chmod +x "$root"/virtstack/lanes/*
-cp "$VS_HARNESS/guest/tap.sh" "$root/virtstack/"
+cp "$VS_HARNESS/guest/tap.sh" "$VS_HARNESS/guest/baseline-last" "$root/virtstack/"
 for c in "$VS_HARNESS"/guest/bin/*.c; do
 	gcc -static -O2 -Wall -Werror -D_GNU_SOURCE -I"$VS_TOP/tools/testing/selftests/virtstack" \
 		-o "$root/virtstack/bin/$(basename "$c" .c)" "$c" ||
